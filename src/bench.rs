@@ -1,0 +1,77 @@
+//! `pam bench pu`: simulated PU cycles per second, driven from Rust through the FFI layer and
+//! driven by a plain C++ Verilator testbench (`csrc/pu_bench.h`) on the same model and the
+//! same stimulus, and their ratio.
+
+use std::time::Instant;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::golden::fp::fp32_to_fp16;
+use crate::rtl::beats::beats;
+use crate::rtl::pu::PuSim;
+
+pub struct PuBenchResult {
+    pub rust_cycles: u64,
+    pub rust_seconds: f64,
+    pub cpp_cycles: u64,
+    pub cpp_seconds: f64,
+}
+
+impl PuBenchResult {
+    pub fn rust_rate(&self) -> f64 {
+        self.rust_cycles as f64 / self.rust_seconds
+    }
+    pub fn cpp_rate(&self) -> f64 {
+        self.cpp_cycles as f64 / self.cpp_seconds
+    }
+}
+
+pub fn bench_pu(
+    lanes: usize,
+    dim: usize,
+    tokens: usize,
+    repeats: u64,
+    seed: u64,
+) -> anyhow::Result<PuBenchResult> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut h = |a: f32| fp32_to_fp16(rng.random_range(-a..=a).to_bits());
+    let q: Vec<u16> = (0..dim).map(|_| h(0.3)).collect();
+    let k: Vec<u16> = (0..tokens * dim).map(|_| h(2.0)).collect();
+    let v: Vec<u16> = (0..tokens * dim).map(|_| h(1.0)).collect();
+
+    let mut pu = PuSim::new(lanes, 666.0)?;
+    let start_cycles = pu.model().cycles();
+    let t0 = Instant::now();
+    let mut m_rust = 0;
+    for _ in 0..repeats {
+        pu.load_query(&q)?;
+        m_rust = pu.run(&k, &v)?.partial.m;
+    }
+    let rust_seconds = t0.elapsed().as_secs_f64();
+    let rust_cycles = pu.model().cycles() - start_cycles;
+
+    // The C++ testbench takes beats already laid out: query padded to whole beats, then per
+    // token its k beats and its v beats.
+    let nb = beats(dim, lanes);
+    let pad = |x: &[u16]| {
+        let mut o = x.to_vec();
+        o.resize(nb * lanes, 0);
+        o
+    };
+    let qp = pad(&q);
+    let mut kv = Vec::with_capacity(tokens * 2 * nb * lanes);
+    for t in 0..tokens {
+        kv.extend(pad(&k[t * dim..(t + 1) * dim]));
+        kv.extend(pad(&v[t * dim..(t + 1) * dim]));
+    }
+    let (cpp_cycles, cpp_seconds, m_cpp) =
+        crate::rtl::cpp_bench::run_pu(lanes, dim, tokens, &qp, &kv, repeats)?;
+    anyhow::ensure!(m_cpp == m_rust, "the C++ testbench computed a different running max ({m_cpp:#x} vs {m_rust:#x}): not the same stimulus");
+    Ok(PuBenchResult {
+        rust_cycles,
+        rust_seconds,
+        cpp_cycles,
+        cpp_seconds,
+    })
+}

@@ -1,0 +1,14 @@
+//! `pam`: a hardware/software co-simulation harness for PAM (processing across the memory
+//! hierarchy), with the RTL of its processing and reduction units in the loop and every result
+//! checked against a bit-accurate golden model and a float64 reference.
+
+pub mod bench;
+pub mod datapath;
+pub mod error;
+pub mod golden;
+pub mod partial;
+pub mod problem;
+pub mod regress;
+pub mod rtl;
+pub mod run;
+pub mod scenario;

@@ -1,0 +1,194 @@
+//! The `pam` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use pam::regress::{self, Suite};
+use pam::run::RunOptions;
+use pam::scenario::Scenario;
+
+/// Seed used when neither the command line nor the scenario gives one.
+const DEFAULT_SEED: u64 = 1;
+
+#[derive(Parser)]
+#[command(
+    name = "pam",
+    version,
+    about = "Co-simulation of PAM: attention inside every tier of the memory hierarchy, RTL in the loop, checked against golden models"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+fn parse_seed(s: &str) -> Result<u64, String> {
+    let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    r.map_err(|_| format!("'{s}' is not a seed (a decimal or 0x-prefixed hexadecimal u64)"))
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a scenario: prints a summary and writes OUT/summary.json (and OUT/*.fst with --waves).
+    Run {
+        scenario: PathBuf,
+        /// Run seed (overrides the scenario's `seed`).
+        #[arg(long, value_parser = parse_seed)]
+        seed: Option<u64>,
+        /// Output directory.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Dump FST waveforms of the first problems (scenario `waves`, default 1).
+        #[arg(long)]
+        waves: bool,
+    },
+    /// Run the hardware regression; ends with `N passed, N failed` and fails on any failure.
+    Regress {
+        #[arg(long, value_enum, default_value = "datapath")]
+        suite: Suite,
+        /// Number of random cases.
+        #[arg(long, default_value_t = 200)]
+        seeds: u64,
+        /// Run seed the case seeds derive from.
+        #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+        /// Run only the case with this case seed (as printed next to a failure).
+        #[arg(long, value_parser = parse_seed)]
+        replay: Option<u64>,
+        /// Write JUnit XML here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Only cases whose name matches this glob (`*`, `?`).
+        #[arg(long)]
+        filter: Option<String>,
+        /// Worker threads (default: available cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Benchmarks that print measured figures.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Simulated PU cycles per second: Rust host vs a plain C++ Verilator testbench.
+    Pu {
+        #[arg(long, default_value_t = 16)]
+        lanes: usize,
+        #[arg(long, default_value_t = 128)]
+        dim: usize,
+        #[arg(long, default_value_t = 4096)]
+        tokens: usize,
+        #[arg(long, default_value_t = 3)]
+        repeats: u64,
+        #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main() -> anyhow::Result<bool> {
+    match Cli::parse().cmd {
+        Cmd::Run {
+            scenario,
+            seed,
+            out,
+            waves,
+        } => {
+            let sc = Scenario::load(&scenario)?;
+            let seed = seed.or(sc.seed).unwrap_or(DEFAULT_SEED);
+            pam::run::run(&sc, &RunOptions { seed, out, waves })
+        }
+        Cmd::Regress {
+            suite,
+            seeds,
+            seed,
+            replay,
+            junit,
+            filter,
+            jobs,
+        } => {
+            let jobs =
+                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let opts = regress::Options {
+                suite,
+                seeds,
+                run_seed: seed,
+                replay,
+                filter,
+                junit: junit.clone(),
+                jobs,
+            };
+            println!(
+                "pam regress --suite {} : {} cases, run seed {seed:#x}, {jobs} jobs, {}",
+                suite.name(),
+                if replay.is_some() { 1 } else { seeds },
+                pam::rtl::VERILATOR_VERSION
+            );
+            let report = regress::run(&opts);
+            if let Some(path) = &junit {
+                regress::junit::write(path, suite.name(), seed, &report.cases)
+                    .with_context(|| format!("cannot write JUnit XML to {}", path.display()))?;
+                println!("junit: {}", path.display());
+            }
+            if suite == Suite::Datapath {
+                println!(
+                    "max relative error vs float64: {:.3e} (bound {:e})",
+                    report.max_rel_err_f64,
+                    regress::MAX_REL_ERR_F64
+                );
+            }
+            println!("time: {:.1} s", report.seconds);
+            println!("{} passed, {} failed", report.passed, report.failed);
+            Ok(report.failed == 0 && !report.cases.is_empty())
+        }
+        Cmd::Bench {
+            what:
+                BenchCmd::Pu {
+                    lanes,
+                    dim,
+                    tokens,
+                    repeats,
+                    seed,
+                },
+        } => {
+            println!("pam bench pu: {lanes} lanes, head dim {dim}, {tokens} tokens, {repeats} repeats, seed {seed}");
+            let r = pam::bench::bench_pu(lanes, dim, tokens, repeats, seed)?;
+            println!(
+                "  Rust host (FFI)     : {:>12} cycles in {:.3} s = {:>10.0} cycles/s",
+                r.rust_cycles,
+                r.rust_seconds,
+                r.rust_rate()
+            );
+            println!(
+                "  C++ testbench       : {:>12} cycles in {:.3} s = {:>10.0} cycles/s",
+                r.cpp_cycles,
+                r.cpp_seconds,
+                r.cpp_rate()
+            );
+            println!(
+                "  ratio Rust / C++    : {:.3} (target >= 0.9)",
+                r.rust_rate() / r.cpp_rate()
+            );
+            Ok(true)
+        }
+    }
+}

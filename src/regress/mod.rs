@@ -1,0 +1,332 @@
+//! The hardware regression: suites of seeded cases run against the RTL, each compared with the
+//! golden model; one line per failure with its replay command, a `N passed, N failed` line,
+//! JUnit XML, and a non-zero exit on any failure (the CLI's job).
+//!
+//! Suites:
+//! * `fp`: every arithmetic unit of `rtl/fp` on random and edge-case vectors.
+//! * `datapath`: random attention problems through the PU and RU ([`crate::datapath`]).
+
+pub mod fp_vectors;
+pub mod junit;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::datapath::{self, Units};
+use crate::error::SimError;
+use crate::golden::fp as gf;
+use crate::problem::{case_seed, label_of, Problem, ProblemSpace};
+use crate::rtl::fp_lab::FpLab;
+
+/// Largest normwise relative error against float64 a datapath case may show (FP16 output
+/// rounding is 2^-11; the bound leaves room for FP32 accumulation over 4096 tokens).
+pub const MAX_REL_ERR_F64: f64 = 1e-3;
+/// Vectors per `fp` case.
+pub const FP_VECTORS_PER_CASE: usize = 20_000;
+/// Reciprocals (through the sequential unit) per `fp` case.
+pub const FP_RECIPS_PER_CASE: usize = 200;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Suite {
+    Fp,
+    Datapath,
+}
+
+impl Suite {
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Fp => "fp",
+            Suite::Datapath => "datapath",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub suite: Suite,
+    /// Number of cases.
+    pub seeds: u64,
+    /// The run seed every case seed derives from.
+    pub run_seed: u64,
+    /// Run exactly one case with this seed instead.
+    pub replay: Option<u64>,
+    pub filter: Option<String>,
+    pub junit: Option<PathBuf>,
+    pub jobs: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct CaseResult {
+    pub name: String,
+    pub seed: u64,
+    pub passed: bool,
+    pub message: String,
+    pub replay: String,
+    pub seconds: f64,
+    pub properties: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+pub struct Report {
+    pub cases: Vec<CaseResult>,
+    pub passed: usize,
+    pub failed: usize,
+    pub max_rel_err_f64: f64,
+    pub seconds: f64,
+}
+
+/// `*` matches any run, `?` one character.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    fn go(p: &[u8], t: &[u8]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), text.as_bytes())
+}
+
+struct Case {
+    name: String,
+    seed: u64,
+}
+
+fn list_cases(opts: &Options) -> Vec<Case> {
+    let space = ProblemSpace::regression();
+    let name = |i: u64, seed: u64| match opts.suite {
+        Suite::Fp => format!("fp/{i:04}"),
+        Suite::Datapath => format!("datapath/{i:04}_{}", label_of(&space, seed)),
+    };
+    let all: Vec<Case> = match opts.replay {
+        Some(seed) => vec![Case {
+            name: name(0, seed),
+            seed,
+        }],
+        None => (0..opts.seeds)
+            .map(|i| {
+                let seed = case_seed(opts.run_seed, i);
+                Case {
+                    name: name(i, seed),
+                    seed,
+                }
+            })
+            .collect(),
+    };
+    all.into_iter()
+        .filter(|c| {
+            opts.filter
+                .as_deref()
+                .is_none_or(|f| glob_match(f, &c.name))
+        })
+        .collect()
+}
+
+/// Per-thread simulation state, created on first use.
+#[derive(Default)]
+struct Worker {
+    lab: Option<FpLab>,
+    units: Option<Units>,
+}
+
+struct Verdict {
+    problems: Vec<String>,
+    rel_err: Option<f64>,
+    properties: Vec<(String, String)>,
+}
+
+fn run_fp_case(lab: &mut FpLab, seed: u64) -> Verdict {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut problems = Vec::new();
+    let note = |problems: &mut Vec<String>, what: &str, a: u32, b: u32, got: u32, want: u32| {
+        if got != want && problems.len() < 10 {
+            problems.push(format!(
+                "{what}({a:#010x}, {b:#010x}): RTL {got:#010x} vs model {want:#010x}"
+            ));
+        }
+    };
+    for _ in 0..FP_VECTORS_PER_CASE {
+        let a = fp_vectors::f32_bits(&mut rng);
+        let b = fp_vectors::f32_partner(&mut rng, a);
+        let h = fp_vectors::f16_bits(&mut rng);
+        let o = lab.eval(a, b, h);
+        note(
+            &mut problems,
+            "fp16_to_fp32",
+            h as u32,
+            0,
+            o.h2f,
+            gf::fp16_to_fp32(h),
+        );
+        note(&mut problems, "mul", a, b, o.mul, gf::fp32_mul(a, b));
+        note(&mut problems, "add", a, b, o.add, gf::fp32_add(a, b));
+        note(&mut problems, "max", a, b, o.max, gf::fp32_max(a, b));
+        note(&mut problems, "exp", a, 0, o.exp, gf::fp32_exp(a));
+        note(&mut problems, "ln", a, 0, o.ln, gf::fp32_ln(a));
+        note(
+            &mut problems,
+            "fp32_to_fp16",
+            a,
+            0,
+            o.f2h as u32,
+            gf::fp32_to_fp16(a) as u32,
+        );
+    }
+    let mut recip_cycles = 0;
+    for _ in 0..FP_RECIPS_PER_CASE {
+        let a = fp_vectors::f32_bits(&mut rng);
+        match lab.recip(a) {
+            Ok((y, c)) => {
+                recip_cycles = c;
+                note(&mut problems, "recip", a, 0, y, gf::fp32_recip(a));
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    Verdict {
+        problems,
+        rel_err: None,
+        properties: vec![("recip_cycles".into(), recip_cycles.to_string())],
+    }
+}
+
+fn run_datapath_case(units: &mut Units, seed: u64) -> Result<Verdict, SimError> {
+    let p = Problem::generate(&ProblemSpace::regression(), seed);
+    let o = datapath::check(&p, units)?;
+    let mut problems = o.mismatches.clone();
+    if let Some(e) = o
+        .rel_err_f64
+        .filter(|e| !o.err_flag && !(*e <= MAX_REL_ERR_F64))
+    {
+        problems.push(format!(
+            "relative error against float64 {e:.3e} exceeds {MAX_REL_ERR_F64:e}"
+        ));
+    }
+    let properties = vec![
+        ("label".into(), p.label()),
+        ("pu_cycles".into(), o.pu_cycles.to_string()),
+        ("ru_cycles".into(), o.ru_cycles.to_string()),
+        (
+            "max_rel_err_f64".into(),
+            o.rel_err_f64.map_or("n/a".into(), |e| format!("{e:.3e}")),
+        ),
+    ];
+    Ok(Verdict {
+        problems,
+        rel_err: o.rel_err_f64,
+        properties,
+    })
+}
+
+fn replay_command(suite: Suite, seed: u64) -> String {
+    format!("pam regress --suite {} --replay {seed:#x}", suite.name())
+}
+
+/// Runs the suite on `opts.jobs` threads. Failures are printed as they happen.
+pub fn run(opts: &Options) -> Report {
+    let started = Instant::now();
+    let cases = list_cases(opts);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; cases.len()]);
+    let max_err = Mutex::new(0.0f64);
+    std::thread::scope(|s| {
+        for _ in 0..opts.jobs.max(1) {
+            s.spawn(|| {
+                let mut w = Worker::default();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(case) = cases.get(i) else { break };
+                    let t0 = Instant::now();
+                    let verdict: Result<Verdict, SimError> = match opts.suite {
+                        Suite::Fp => match w.lab.as_mut() {
+                            Some(lab) => Ok(run_fp_case(lab, case.seed)),
+                            None => {
+                                FpLab::new().map(|lab| run_fp_case(w.lab.insert(lab), case.seed))
+                            }
+                        },
+                        Suite::Datapath => run_datapath_case(
+                            w.units
+                                .get_or_insert_with(|| Units::new(datapath::DEFAULT_CLOCK_MHZ)),
+                            case.seed,
+                        ),
+                    };
+                    let (passed, message, properties) = match verdict {
+                        Ok(v) => {
+                            if let Some(e) = v.rel_err {
+                                let mut m = max_err.lock().unwrap();
+                                *m = m.max(e);
+                            }
+                            (v.problems.is_empty(), v.problems.join("\n"), v.properties)
+                        }
+                        // A hung or unbuildable unit fails this case; the others still run.
+                        Err(e) => {
+                            w = Worker::default();
+                            (false, format!("simulation error: {e}"), vec![])
+                        }
+                    };
+                    let replay = replay_command(opts.suite, case.seed);
+                    if !passed {
+                        let first = message.lines().next().unwrap_or("");
+                        let mut out = std::io::stdout().lock();
+                        let _ = writeln!(
+                            out,
+                            "FAIL {} seed={:#x}: {first}\n     replay: {replay}",
+                            case.name, case.seed
+                        );
+                    }
+                    let r = CaseResult {
+                        name: case.name.clone(),
+                        seed: case.seed,
+                        passed,
+                        message,
+                        replay,
+                        seconds: t0.elapsed().as_secs_f64(),
+                        properties,
+                    };
+                    results.lock().unwrap()[i] = Some(r);
+                }
+            });
+        }
+    });
+    let cases: Vec<CaseResult> = results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.expect("every case ran"))
+        .collect();
+    let failed = cases.iter().filter(|c| !c.passed).count();
+    Report {
+        passed: cases.len() - failed,
+        failed,
+        max_rel_err_f64: max_err.into_inner().unwrap(),
+        seconds: started.elapsed().as_secs_f64(),
+        cases,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_match;
+
+    #[test]
+    fn glob() {
+        assert!(glob_match(
+            "datapath/*_L4_*",
+            "datapath/0001_d64_L4_R16_n3_t1_Random"
+        ));
+        assert!(!glob_match(
+            "datapath/*_L4_*",
+            "datapath/0001_d64_L16_R4_n3_t1_Random"
+        ));
+        assert!(glob_match("fp/00?1", "fp/0011"));
+        assert!(glob_match("*", ""));
+    }
+}

@@ -1,0 +1,15 @@
+//! The RTL in the loop: Verilated models behind safe Rust types.
+//!
+//! `ffi` holds the generated bindings and `model` is the only place with `unsafe`; `pu` and
+//! `ru` drive the processing and reduction units through their valid/ready protocols.
+
+pub mod beats;
+pub mod cpp_bench;
+mod ffi;
+pub mod fp_lab;
+pub mod model;
+pub mod pu;
+pub mod ru;
+
+/// Version text of the Verilator the models were built with.
+pub const VERILATOR_VERSION: &str = env!("PAM_VERILATOR_VERSION");

@@ -1,0 +1,288 @@
+//! A safe handle on one Verilated model instance.
+//!
+//! Each instance owns its own `VerilatedContext`, so any number of models (of any tops) live
+//! in one process and can run on different threads. Ports are looked up by name once
+//! ([`VModel::port`]) and then read and written through the pointers Verilator exposes, so the
+//! per-cycle cost is the model's `eval` and nothing else.
+
+use std::ffi::{c_void, CStr, CString};
+use std::path::Path;
+use std::ptr::NonNull;
+
+use super::ffi;
+use crate::error::SimError;
+
+/// The Verilated tops linked into this binary (see `TOPS` in build.rs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Top {
+    /// `pam_pu` with 16 lanes (HBM and SSD PUs).
+    Pu16,
+    /// `pam_pu` with 4 lanes (DDR PUs).
+    Pu4,
+    /// `pam_ru` with 16 lanes.
+    Ru16,
+    /// `pam_ru` with 4 lanes.
+    Ru4,
+    /// `pam_fp_lab`: every arithmetic unit side by side, for unit-level checks.
+    FpLab,
+}
+
+impl Top {
+    fn vtable(self) -> &'static ffi::pam_vmodel_vtable {
+        // SAFETY: the generated getters return pointers to static tables that live as long as
+        // the program.
+        unsafe {
+            &*match self {
+                Top::Pu16 => ffi::pam_vmodel_pu16(),
+                Top::Pu4 => ffi::pam_vmodel_pu4(),
+                Top::Ru16 => ffi::pam_vmodel_ru16(),
+                Top::Ru4 => ffi::pam_vmodel_ru4(),
+                Top::FpLab => ffi::pam_vmodel_fp_lab(),
+            }
+        }
+    }
+}
+
+/// Index of a port in its model's port table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortId(usize);
+
+#[derive(Clone, Copy, Debug)]
+struct PortSlot {
+    ptr: *mut c_void,
+    width: u32,
+}
+
+/// One Verilated model instance with a clock it drives itself.
+pub struct VModel {
+    vt: &'static ffi::pam_vmodel_vtable,
+    handle: NonNull<c_void>,
+    names: Vec<String>,
+    slots: Vec<PortSlot>,
+    clk: PortId,
+    /// Simulated time of the dump, in picoseconds.
+    time_ps: u64,
+    half_period_ps: u64,
+    tracing: bool,
+    cycles: u64,
+}
+
+// SAFETY: the model is only ever touched through `&mut self` (or `&self` for reads), its
+// VerilatedContext is private to it, and no pointer into it escapes this type.
+unsafe impl Send for VModel {}
+
+impl VModel {
+    /// Creates an instance of `top` clocked by its `clk_i` port at `clock_mhz`.
+    pub fn new(top: Top, clock_mhz: f64) -> Result<Self, SimError> {
+        let vt = top.vtable();
+        let create = vt.create.expect("shim without create");
+        // SAFETY: `create` allocates a fresh model and returns an owning pointer (or NULL).
+        let raw = unsafe { create() };
+        let handle = NonNull::new(raw).ok_or(SimError::ModelCreate(format!("{top:?}")))?;
+        let mut count = 0usize;
+        let ports_fn = vt.ports.expect("shim without ports");
+        // SAFETY: `handle` is live; the table it returns lives as long as the model and holds
+        // `count` entries whose names are NUL-terminated static strings.
+        let table =
+            unsafe { std::slice::from_raw_parts(ports_fn(handle.as_ptr(), &mut count), count) };
+        let mut names = Vec::with_capacity(count);
+        let mut slots = Vec::with_capacity(count);
+        for p in table {
+            // SAFETY: see above: `name` points at a static C string.
+            names.push(
+                unsafe { CStr::from_ptr(p.name) }
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+            slots.push(PortSlot {
+                ptr: p.ptr,
+                width: p.width,
+            });
+        }
+        let half_period_ps = (1e6 / clock_mhz / 2.0).round().max(1.0) as u64;
+        let mut m = VModel {
+            vt,
+            handle,
+            names,
+            slots,
+            clk: PortId(0),
+            time_ps: 0,
+            half_period_ps,
+            tracing: false,
+            cycles: 0,
+        };
+        m.clk = m.port("clk_i")?;
+        Ok(m)
+    }
+
+    pub fn port(&self, name: &str) -> Result<PortId, SimError> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(PortId)
+            .ok_or_else(|| SimError::NoPort {
+                model: self.name().into(),
+                port: name.into(),
+            })
+    }
+
+    pub fn width(&self, p: PortId) -> u32 {
+        self.slots[p.0].width
+    }
+
+    pub fn name(&self) -> &'static str {
+        // SAFETY: the vtable's name is a static C string.
+        unsafe { CStr::from_ptr(self.vt.name) }
+            .to_str()
+            .unwrap_or("?")
+    }
+
+    /// Writes a port of width <= 64.
+    #[inline]
+    pub fn set(&mut self, p: PortId, v: u64) {
+        let s = self.slots[p.0];
+        // SAFETY: `ptr` points at the port's storage inside the live model, whose C type is
+        // fixed by the width as documented in pam_vmodel.h; `&mut self` excludes other access.
+        unsafe {
+            match s.width {
+                0..=8 => *(s.ptr as *mut u8) = v as u8,
+                9..=16 => *(s.ptr as *mut u16) = v as u16,
+                17..=32 => *(s.ptr as *mut u32) = v as u32,
+                33..=64 => *(s.ptr as *mut u64) = v,
+                _ => panic!("set() on a port wider than 64 bits"),
+            }
+        }
+    }
+
+    /// Reads a port of width <= 64.
+    #[inline]
+    pub fn get(&self, p: PortId) -> u64 {
+        let s = self.slots[p.0];
+        // SAFETY: as in `set`; reads only.
+        unsafe {
+            match s.width {
+                0..=8 => *(s.ptr as *const u8) as u64,
+                9..=16 => *(s.ptr as *const u16) as u64,
+                17..=32 => *(s.ptr as *const u32) as u64,
+                33..=64 => *(s.ptr as *const u64),
+                _ => panic!("get() on a port wider than 64 bits"),
+            }
+        }
+    }
+
+    /// Writes a port of any width from 32-bit words, least significant first.
+    #[inline]
+    pub fn set_words(&mut self, p: PortId, words: &[u32]) {
+        let s = self.slots[p.0];
+        if s.width <= 64 {
+            let lo = words.first().copied().unwrap_or(0) as u64;
+            let hi = words.get(1).copied().unwrap_or(0) as u64;
+            self.set(p, lo | (hi << 32));
+            return;
+        }
+        let n = s.width.div_ceil(32) as usize;
+        assert_eq!(words.len(), n, "port width mismatch");
+        // SAFETY: wide ports are arrays of `n` u32 words (VlWide) inside the live model.
+        unsafe { std::ptr::copy_nonoverlapping(words.as_ptr(), s.ptr as *mut u32, n) }
+    }
+
+    /// Reads a port of any width into 32-bit words, least significant first.
+    #[inline]
+    pub fn get_words(&self, p: PortId, out: &mut [u32]) {
+        let s = self.slots[p.0];
+        if s.width <= 64 {
+            let v = self.get(p);
+            out[0] = v as u32;
+            if out.len() > 1 {
+                out[1] = (v >> 32) as u32;
+            }
+            return;
+        }
+        let n = s.width.div_ceil(32) as usize;
+        assert_eq!(out.len(), n, "port width mismatch");
+        // SAFETY: as in `set_words`; reads only.
+        unsafe { std::ptr::copy_nonoverlapping(s.ptr as *const u32, out.as_mut_ptr(), n) }
+    }
+
+    #[inline]
+    pub fn eval(&mut self) {
+        // SAFETY: `handle` is a live model owned by self.
+        unsafe { (self.vt.eval.unwrap_unchecked())(self.handle.as_ptr()) }
+    }
+
+    /// Falling edge: drive clk low and settle. Combinational outputs now reflect the inputs
+    /// set since the last rising edge, so handshakes are decided between `fall` and `rise`.
+    #[inline]
+    pub fn fall(&mut self) {
+        let clk = self.clk;
+        self.set(clk, 0);
+        self.eval();
+        self.dump();
+        self.time_ps += self.half_period_ps;
+    }
+
+    /// Rising edge: registers update.
+    #[inline]
+    pub fn rise(&mut self) {
+        let clk = self.clk;
+        self.set(clk, 1);
+        self.eval();
+        self.dump();
+        self.time_ps += self.half_period_ps;
+        self.cycles += 1;
+    }
+
+    /// One full clock cycle.
+    pub fn tick(&mut self) {
+        self.fall();
+        self.rise();
+    }
+
+    /// Rising edges seen since creation.
+    pub fn cycles(&self) -> u64 {
+        self.cycles
+    }
+
+    pub fn time_ps(&self) -> u64 {
+        self.time_ps
+    }
+
+    #[inline]
+    fn dump(&mut self) {
+        if self.tracing {
+            // SAFETY: live model; the shim ignores the call when no trace is open.
+            unsafe { (self.vt.trace_dump.unwrap_unchecked())(self.handle.as_ptr(), self.time_ps) }
+        }
+    }
+
+    /// Starts an FST dump of every signal (GTKWave reads it directly); time unit 1 ps.
+    pub fn trace_open(&mut self, path: &Path) -> Result<(), SimError> {
+        let c = CString::new(path.to_string_lossy().as_bytes())
+            .map_err(|_| SimError::Trace(path.display().to_string()))?;
+        // SAFETY: live model; `c` outlives the call (the shim copies the path).
+        let rc = unsafe {
+            (self.vt.trace_open.unwrap_unchecked())(self.handle.as_ptr(), c.as_ptr(), 99)
+        };
+        if rc != 0 {
+            return Err(SimError::Trace(path.display().to_string()));
+        }
+        self.tracing = true;
+        Ok(())
+    }
+
+    pub fn trace_close(&mut self) {
+        if self.tracing {
+            // SAFETY: live model with an open trace.
+            unsafe { (self.vt.trace_close.unwrap_unchecked())(self.handle.as_ptr()) }
+            self.tracing = false;
+        }
+    }
+}
+
+impl Drop for VModel {
+    fn drop(&mut self) {
+        self.trace_close();
+        // SAFETY: `handle` came from `create` and is released exactly once, here.
+        unsafe { (self.vt.destroy.unwrap_unchecked())(self.handle.as_ptr()) }
+    }
+}

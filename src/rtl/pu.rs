@@ -1,0 +1,282 @@
+//! Host driver for the Verilated PU (`rtl/pu/pam_pu.sv`).
+//!
+//! Speaks the PU's protocol cycle by cycle: LOAD_Q, then RUN n with the tokens' k and v beats,
+//! then drains the partial. Handshakes are decided between the falling and the rising edge, as
+//! a testbench on a real clock would.
+
+use super::beats::{beats, pack16, unpack32};
+use super::model::{PortId, Top, VModel};
+use crate::error::SimError;
+use crate::partial::Partial;
+
+/// Largest head dimension the Verilated PU and RU were built for (their DMAX parameter).
+pub const DMAX: usize = 256;
+const OP_LOAD_Q: u64 = 0;
+const OP_RUN: u64 = 1;
+/// A PU that neither accepts nor produces anything for this many cycles is hung.
+const HANG_CYCLES: u64 = 10_000;
+
+/// Result of one RUN command.
+#[derive(Clone, Debug)]
+pub struct PuRun {
+    pub partial: Partial,
+    /// The PU's sticky error flag after the run (NaN or infinity seen since LOAD_Q).
+    pub err: bool,
+    /// Clock cycles from presenting the command to taking the last output beat.
+    pub cycles: u64,
+}
+
+struct Ports {
+    rst_ni: PortId,
+    cfg_dim_i: PortId,
+    cmd_valid_i: PortId,
+    cmd_ready_o: PortId,
+    cmd_op_i: PortId,
+    cmd_ntok_i: PortId,
+    in_valid_i: PortId,
+    in_ready_o: PortId,
+    in_data_i: PortId,
+    out_valid_o: PortId,
+    out_ready_i: PortId,
+    out_data_o: PortId,
+    out_last_o: PortId,
+    out_m_o: PortId,
+    out_l_o: PortId,
+    err_o: PortId,
+}
+
+pub struct PuSim {
+    m: VModel,
+    p: Ports,
+    lanes: usize,
+    dim: usize,
+    in_words: Vec<u32>,
+    out_words: Vec<u32>,
+}
+
+impl PuSim {
+    /// A PU of 16 or 4 lanes, reset and idle.
+    pub fn new(lanes: usize, clock_mhz: f64) -> Result<Self, SimError> {
+        let top = match lanes {
+            16 => Top::Pu16,
+            4 => Top::Pu4,
+            _ => {
+                return Err(SimError::Input(format!(
+                    "no PU model with {lanes} lanes (built: 16, 4)"
+                )))
+            }
+        };
+        let m = VModel::new(top, clock_mhz)?;
+        let port = |n: &str| m.port(n);
+        let p = Ports {
+            rst_ni: port("rst_ni")?,
+            cfg_dim_i: port("cfg_dim_i")?,
+            cmd_valid_i: port("cmd_valid_i")?,
+            cmd_ready_o: port("cmd_ready_o")?,
+            cmd_op_i: port("cmd_op_i")?,
+            cmd_ntok_i: port("cmd_ntok_i")?,
+            in_valid_i: port("in_valid_i")?,
+            in_ready_o: port("in_ready_o")?,
+            in_data_i: port("in_data_i")?,
+            out_valid_o: port("out_valid_o")?,
+            out_ready_i: port("out_ready_i")?,
+            out_data_o: port("out_data_o")?,
+            out_last_o: port("out_last_o")?,
+            out_m_o: port("out_m_o")?,
+            out_l_o: port("out_l_o")?,
+            err_o: port("err_o")?,
+        };
+        let in_words = vec![0; m.width(p.in_data_i).div_ceil(32) as usize];
+        let out_words = vec![0; m.width(p.out_data_o).div_ceil(32) as usize];
+        let mut pu = PuSim {
+            m,
+            p,
+            lanes,
+            dim: 0,
+            in_words,
+            out_words,
+        };
+        pu.reset();
+        Ok(pu)
+    }
+
+    pub fn lanes(&self) -> usize {
+        self.lanes
+    }
+
+    pub fn model(&mut self) -> &mut VModel {
+        &mut self.m
+    }
+
+    /// Two cycles of synchronous reset.
+    pub fn reset(&mut self) {
+        let p = &self.p;
+        let (rst, cv, iv, or) = (p.rst_ni, p.cmd_valid_i, p.in_valid_i, p.out_ready_i);
+        self.m.set(cv, 0);
+        self.m.set(iv, 0);
+        self.m.set(or, 1);
+        self.m.set(rst, 0);
+        self.m.tick();
+        self.m.tick();
+        self.m.set(rst, 1);
+    }
+
+    /// Loads the (already 1/sqrt(d)-scaled) FP16 query; its length sets the head dimension.
+    pub fn load_query(&mut self, q: &[u16]) -> Result<u64, SimError> {
+        if q.is_empty() || q.len() > DMAX {
+            return Err(SimError::Dim {
+                dim: q.len(),
+                max: DMAX,
+                unit: "PU",
+            });
+        }
+        self.dim = q.len();
+        let nb = beats(self.dim, self.lanes);
+        let lanes = self.lanes;
+        self.command(OP_LOAD_Q, 0, nb as u64, false, |b, w| {
+            pack16(q, lanes, b, w)
+        })
+        .map(|(_, c)| c)
+    }
+
+    /// Runs local attention over tokens whose k and v are stored token after token
+    /// (`k.len() == v.len() == n * dim`) against the loaded query.
+    pub fn run(&mut self, k: &[u16], v: &[u16]) -> Result<PuRun, SimError> {
+        let dim = self.dim;
+        if dim == 0 {
+            return Err(SimError::Input("PU run before any query was loaded".into()));
+        }
+        if k.len() != v.len() || k.len() % dim != 0 {
+            return Err(SimError::Input(format!(
+                "k ({}) and v ({}) must both hold whole tokens of dimension {dim}",
+                k.len(),
+                v.len()
+            )));
+        }
+        let n = k.len() / dim;
+        let nb = beats(dim, self.lanes);
+        let lanes = self.lanes;
+        let per_tok = 2 * nb;
+        let fill = |j: usize, w: &mut [u32]| {
+            let (t, r) = (j / per_tok, j % per_tok);
+            let src = if r < nb { k } else { v };
+            pack16(&src[t * dim..(t + 1) * dim], lanes, r % nb, w);
+        };
+        let (partial, cycles) = self.command(OP_RUN, n as u64, (n * per_tok) as u64, true, fill)?;
+        let err = self.m.get(self.p.err_o) != 0;
+        Ok(PuRun {
+            partial: partial.expect("drained"),
+            err,
+            cycles,
+        })
+    }
+
+    /// Presents a command, streams `n_in` input beats, and (when `drain`) collects the output
+    /// partial. Returns it with the cycles taken.
+    fn command(
+        &mut self,
+        op: u64,
+        ntok: u64,
+        n_in: u64,
+        drain: bool,
+        mut fill: impl FnMut(usize, &mut [u32]),
+    ) -> Result<(Option<Partial>, u64), SimError> {
+        let start = self.m.cycles();
+        let p = &self.p;
+        let (cfg, cv, cr, co, cn) = (
+            p.cfg_dim_i,
+            p.cmd_valid_i,
+            p.cmd_ready_o,
+            p.cmd_op_i,
+            p.cmd_ntok_i,
+        );
+        let (iv, ir, id) = (p.in_valid_i, p.in_ready_o, p.in_data_i);
+        let (ov, od, ol, om, oll) = (
+            p.out_valid_o,
+            p.out_data_o,
+            p.out_last_o,
+            p.out_m_o,
+            p.out_l_o,
+        );
+        self.m.set(cfg, self.dim as u64);
+        self.m.set(cv, 1);
+        self.m.set(co, op);
+        self.m.set(cn, ntok);
+        let mut idle = 0;
+        loop {
+            self.m.fall();
+            let fire = self.m.get(cr) != 0;
+            self.m.rise();
+            if fire {
+                break;
+            }
+            idle += 1;
+            if idle > HANG_CYCLES {
+                return Err(SimError::Hang {
+                    unit: "PU",
+                    cycles: idle,
+                });
+            }
+        }
+        self.m.set(cv, 0);
+
+        let lanes = self.lanes;
+        let mut out = drain.then(|| Partial::empty(self.dim));
+        let mut out_beat = 0;
+        let mut sent = 0u64;
+        let mut done = !drain;
+        let mut words = std::mem::take(&mut self.in_words);
+        let mut last_fill = u64::MAX;
+        idle = 0;
+        while sent < n_in || !done {
+            if sent < n_in {
+                if last_fill != sent {
+                    fill(sent as usize, &mut words);
+                    self.m.set_words(id, &words);
+                    last_fill = sent;
+                }
+                self.m.set(iv, 1);
+            } else {
+                self.m.set(iv, 0);
+            }
+            self.m.fall();
+            let in_fire = sent < n_in && self.m.get(ir) != 0;
+            let out_fire = drain && self.m.get(ov) != 0;
+            if out_fire {
+                let part = out.as_mut().expect("draining");
+                self.m.get_words(od, &mut self.out_words);
+                unpack32(&self.out_words, lanes, out_beat, &mut part.o);
+                out_beat += 1;
+                if self.m.get(ol) != 0 {
+                    part.m = self.m.get(om) as u32;
+                    part.l = self.m.get(oll) as u32;
+                    done = true;
+                }
+            }
+            self.m.rise();
+            if in_fire {
+                sent += 1;
+            }
+            idle = if in_fire || out_fire { 0 } else { idle + 1 };
+            if idle > HANG_CYCLES {
+                self.in_words = words;
+                return Err(SimError::Hang {
+                    unit: "PU",
+                    cycles: idle,
+                });
+            }
+        }
+        self.m.set(iv, 0);
+        self.in_words = words;
+        // LOAD_Q ends when the PU has taken the query out of its buffer and is idle again.
+        while !drain {
+            self.m.fall();
+            let ready = self.m.get(cr) != 0;
+            if ready {
+                break;
+            }
+            self.m.rise();
+        }
+        Ok((out, self.m.cycles() - start))
+    }
+}

@@ -1,0 +1,183 @@
+//! `pam run`: executes a scenario, prints a human summary and writes `summary.json`.
+//!
+//! The summary is written even when a problem fails or a unit hangs, so that the results
+//! already produced are never lost; the exit status says whether everything matched.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::datapath::{self, Units};
+use crate::problem::{case_seed, Problem};
+use crate::regress::MAX_REL_ERR_F64;
+use crate::scenario::{DatapathSpec, Scenario};
+
+pub struct RunOptions {
+    pub seed: u64,
+    pub out: PathBuf,
+    pub waves: bool,
+}
+
+/// Totals of the datapath section.
+#[derive(Debug, Default)]
+pub struct DatapathTotals {
+    pub checked: u64,
+    pub mismatches: u64,
+    pub failed_problems: Vec<serde_json::Value>,
+    pub max_rel_err_f64: f64,
+    pub max_lse_abs_err: f64,
+    pub pu_cycles: u64,
+    pub ru_cycles: u64,
+    pub tokens: u64,
+    pub err_flags: u64,
+    pub waves: Vec<PathBuf>,
+}
+
+impl DatapathTotals {
+    pub fn ok(&self) -> bool {
+        self.mismatches == 0
+            && self.failed_problems.is_empty()
+            && self.max_rel_err_f64 <= MAX_REL_ERR_F64
+    }
+}
+
+fn traced_units(
+    spec: &DatapathSpec,
+    p: &Problem,
+    out: &Path,
+    index: u64,
+) -> anyhow::Result<(Units, Vec<PathBuf>)> {
+    let mut units = Units::new(spec.clock_mhz);
+    let pu_path = out.join(format!("p{index:04}_pu{}.fst", p.pu_lanes));
+    let ru_path = out.join(format!("p{index:04}_ru{}.fst", p.ru_lanes));
+    units.pu(p.pu_lanes)?.model().trace_open(&pu_path)?;
+    units.ru(p.ru_lanes)?.model().trace_open(&ru_path)?;
+    Ok((units, vec![pu_path, ru_path]))
+}
+
+pub fn run_datapath(spec: &DatapathSpec, opts: &RunOptions) -> DatapathTotals {
+    let mut t = DatapathTotals::default();
+    let mut units = Units::new(spec.clock_mhz);
+    for i in 0..spec.problems {
+        let seed = case_seed(opts.seed, i);
+        let p = Problem::generate(&spec.space, seed);
+        let mut traced = None;
+        if opts.waves && i < spec.waves {
+            match traced_units(spec, &p, &opts.out, i) {
+                Ok((u, files)) => {
+                    t.waves.extend(files);
+                    traced = Some(u);
+                }
+                Err(e) => eprintln!("warning: no waveform for problem {i}: {e:#}"),
+            }
+        }
+        // A traced problem runs on its own units so that its dump holds just that problem.
+        let result = datapath::check(&p, traced.as_mut().unwrap_or(&mut units));
+        drop(traced);
+        t.checked += 1;
+        t.tokens += p.tokens() as u64;
+        match result {
+            Ok(o) => {
+                t.pu_cycles += o.pu_cycles;
+                t.ru_cycles += o.ru_cycles;
+                t.err_flags += o.err_flag as u64;
+                if let Some(e) = o.rel_err_f64.filter(|_| !o.err_flag) {
+                    t.max_rel_err_f64 = t.max_rel_err_f64.max(e);
+                }
+                if let Some(e) = o.lse_abs_err.filter(|_| !o.err_flag) {
+                    t.max_lse_abs_err = t.max_lse_abs_err.max(e);
+                }
+                if !o.mismatches.is_empty() {
+                    t.mismatches += o.mismatches.len() as u64;
+                    println!(
+                        "FAIL problem {i} seed={seed:#x} {}: {}",
+                        p.label(),
+                        o.mismatches[0]
+                    );
+                    t.failed_problems.push(json!({"index": i, "seed": format!("{seed:#x}"), "label": p.label(), "mismatches": o.mismatches}));
+                }
+            }
+            Err(e) => {
+                println!(
+                    "FAIL problem {i} seed={seed:#x} {}: simulation error: {e}",
+                    p.label()
+                );
+                t.failed_problems.push(json!({"index": i, "seed": format!("{seed:#x}"), "label": p.label(), "error": e.to_string()}));
+                units = Units::new(spec.clock_mhz);
+            }
+        }
+    }
+    t
+}
+
+/// Runs every section of `sc`; returns whether everything matched.
+pub fn run(sc: &Scenario, opts: &RunOptions) -> anyhow::Result<bool> {
+    std::fs::create_dir_all(&opts.out).map_err(|e| {
+        anyhow::anyhow!("cannot create output directory {}: {e}", opts.out.display())
+    })?;
+    println!(
+        "pam run {} (scenario '{}', seed {}; replay with --seed {})",
+        sc.file.display(),
+        sc.name,
+        opts.seed,
+        opts.seed
+    );
+    let mut summary = json!({
+        "scenario": sc.name,
+        "file": sc.file.display().to_string(),
+        "seed": opts.seed,
+        "verilator": crate::rtl::VERILATOR_VERSION,
+    });
+    let mut ok = true;
+    if let Some(spec) = &sc.datapath {
+        let t = run_datapath(spec, opts);
+        let cycles = t.pu_cycles + t.ru_cycles;
+        println!(
+            "  datapath: {} problems ({} tokens), {} mismatches between RTL and bit-accurate model",
+            t.checked, t.tokens, t.mismatches
+        );
+        println!("  accuracy: max normwise relative error vs float64 {:.3e} (bound {MAX_REL_ERR_F64:e}), max |lse error| {:.3e}", t.max_rel_err_f64, t.max_lse_abs_err);
+        println!(
+            "  cycles:   PU {} + RU {} = {cycles} ({:.3} ms at {} MHz)",
+            t.pu_cycles,
+            t.ru_cycles,
+            cycles as f64 / spec.clock_mhz / 1e3,
+            spec.clock_mhz
+        );
+        if t.err_flags > 0 {
+            println!(
+                "  error flags raised: {} problems (NaN/infinity inputs)",
+                t.err_flags
+            );
+        }
+        for w in &t.waves {
+            println!("  waves:    {}", w.display());
+        }
+        summary["checked"] = json!(t.checked);
+        summary["mismatches"] = json!(t.mismatches);
+        summary["max_rel_err_f64"] = json!(t.max_rel_err_f64);
+        summary["cycles"] = json!(cycles);
+        summary["datapath"] = json!({
+            "checked": t.checked,
+            "tokens": t.tokens,
+            "mismatches": t.mismatches,
+            "failed_problems": t.failed_problems,
+            "max_rel_err_f64": t.max_rel_err_f64,
+            "max_lse_abs_err": t.max_lse_abs_err,
+            "rel_err_bound": MAX_REL_ERR_F64,
+            "pu_cycles": t.pu_cycles,
+            "ru_cycles": t.ru_cycles,
+            "clock_mhz": spec.clock_mhz,
+            "error_flags": t.err_flags,
+            "waves": t.waves.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        });
+        ok &= t.ok();
+    }
+    summary["passed"] = json!(ok);
+    let path = opts.out.join("summary.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&summary)? + "\n")
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    println!("  summary:  {}", path.display());
+    println!("{}", if ok { "PASS" } else { "FAIL" });
+    Ok(ok)
+}

@@ -1,0 +1,299 @@
+//! Scenario files: YAML, strictly validated.
+//!
+//! Unknown keys are rejected by the parser; values out of range by [`Scenario::load`], with the
+//! file, line, column and field in the message. A scenario holds one section per kind of
+//! experiment; `pam run` runs every section present.
+//!
+//! ```yaml
+//! name: pu_smoke
+//! seed: 7                      # optional; --seed overrides it
+//! datapath:                    # random problems through the PU and RU
+//!   problems: 300
+//!   pu_lanes: [16, 4]
+//!   ru_lanes: [16, 4]
+//!   head_dim: {min: 1, max: 256}
+//!   tokens: {min: 0, max: 512}
+//!   tiles: {min: 1, max: 4}     # PU tiles per problem, merged by the RU
+//!   amplitude: {min: 0.05, max: 32}
+//!   clock_mhz: 666             # optional
+//!   waves: 2                   # problems dumped as FST with --waves (optional, default 1)
+//! ```
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::problem::ProblemSpace;
+use crate::rtl::pu::DMAX;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Parse { file: PathBuf, message: String },
+    #[error("{file}:{line}:{column}: {field}: {message}")]
+    Invalid {
+        file: PathBuf,
+        line: u64,
+        column: u64,
+        field: String,
+        message: String,
+    },
+    #[error("{file}: the scenario has no section to run (expected: datapath)")]
+    Empty { file: PathBuf },
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct IntRange {
+    pub min: u64,
+    pub max: u64,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct FloatRange {
+    pub min: f64,
+    pub max: f64,
+}
+
+impl fmt::Display for IntRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{{min: {}, max: {}}}", self.min, self.max)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    datapath: Option<RawDatapath>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatapath {
+    problems: Spanned<u64>,
+    pu_lanes: Spanned<Vec<u64>>,
+    ru_lanes: Spanned<Vec<u64>>,
+    head_dim: Spanned<IntRange>,
+    tokens: Spanned<IntRange>,
+    tiles: Spanned<IntRange>,
+    amplitude: Spanned<FloatRange>,
+    #[serde(default)]
+    clock_mhz: Option<Spanned<f64>>,
+    #[serde(default)]
+    waves: Option<Spanned<u64>>,
+}
+
+/// Validated `datapath` section.
+#[derive(Clone, Debug)]
+pub struct DatapathSpec {
+    pub problems: u64,
+    pub space: ProblemSpace,
+    pub clock_mhz: f64,
+    pub waves: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub file: PathBuf,
+    pub name: String,
+    pub description: Option<String>,
+    pub seed: Option<u64>,
+    pub datapath: Option<DatapathSpec>,
+}
+
+pub const MAX_PROBLEMS: u64 = 1_000_000;
+pub const MAX_TOKENS: u64 = 1 << 20;
+pub const MAX_TILES: u64 = 256;
+pub const MAX_AMPLITUDE: f64 = 256.0;
+const LANES_BUILT: [u64; 2] = [16, 4];
+
+struct Checker<'a> {
+    file: &'a Path,
+}
+
+impl Checker<'_> {
+    fn fail<T>(&self, s: &Spanned<T>, field: &str, message: String) -> ScenarioError {
+        ScenarioError::Invalid {
+            file: self.file.to_path_buf(),
+            line: s.referenced.line(),
+            column: s.referenced.column(),
+            field: field.into(),
+            message,
+        }
+    }
+
+    fn int_range(
+        &self,
+        r: &Spanned<IntRange>,
+        field: &str,
+        lo: u64,
+        hi: u64,
+    ) -> Result<(usize, usize), ScenarioError> {
+        let v = r.value;
+        if v.min > v.max || v.min < lo || v.max > hi {
+            return Err(self.fail(
+                r,
+                field,
+                format!("{v} is not a range inside {lo}..={hi} with min <= max"),
+            ));
+        }
+        Ok((v.min as usize, v.max as usize))
+    }
+
+    fn lanes(&self, l: &Spanned<Vec<u64>>, field: &str) -> Result<Vec<usize>, ScenarioError> {
+        if l.value.is_empty() || l.value.iter().any(|x| !LANES_BUILT.contains(x)) {
+            return Err(self.fail(l, field, format!("{:?} must be a non-empty list of lane counts from {LANES_BUILT:?} (the PU/RU widths built)", l.value)));
+        }
+        Ok(l.value.iter().map(|&x| x as usize).collect())
+    }
+}
+
+impl Scenario {
+    pub fn load(file: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Read {
+            file: file.into(),
+            source,
+        })?;
+        Self::parse(file, &text)
+    }
+
+    pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+        let raw: RawScenario = serde_saphyr::from_str(text).map_err(|e| ScenarioError::Parse {
+            file: file.into(),
+            message: e.to_string(),
+        })?;
+        let c = Checker { file };
+        let datapath = match raw.datapath {
+            None => None,
+            Some(d) => {
+                if !(1..=MAX_PROBLEMS).contains(&d.problems.value) {
+                    return Err(c.fail(
+                        &d.problems,
+                        "datapath.problems",
+                        format!("{} is outside 1..={MAX_PROBLEMS}", d.problems.value),
+                    ));
+                }
+                let a = d.amplitude.value;
+                if !(a.min > 0.0 && a.min <= a.max && a.max <= MAX_AMPLITUDE) {
+                    return Err(c.fail(
+                        &d.amplitude,
+                        "datapath.amplitude",
+                        format!(
+                            "{{min: {}, max: {}}} must satisfy 0 < min <= max <= {MAX_AMPLITUDE}",
+                            a.min, a.max
+                        ),
+                    ));
+                }
+                let clock_mhz = match &d.clock_mhz {
+                    Some(s) if !(s.value > 0.0 && s.value <= 10_000.0) => {
+                        return Err(c.fail(
+                            s,
+                            "datapath.clock_mhz",
+                            format!("{} is outside (0, 10000] MHz", s.value),
+                        ))
+                    }
+                    Some(s) => s.value,
+                    None => crate::datapath::DEFAULT_CLOCK_MHZ,
+                };
+                let waves = match &d.waves {
+                    Some(s) if s.value > d.problems.value => {
+                        return Err(c.fail(
+                            s,
+                            "datapath.waves",
+                            format!("{} is more than the {} problems", s.value, d.problems.value),
+                        ))
+                    }
+                    Some(s) => s.value,
+                    None => 1,
+                };
+                let space = ProblemSpace {
+                    pu_lanes: c.lanes(&d.pu_lanes, "datapath.pu_lanes")?,
+                    ru_lanes: c.lanes(&d.ru_lanes, "datapath.ru_lanes")?,
+                    head_dim: c.int_range(&d.head_dim, "datapath.head_dim", 1, DMAX as u64)?,
+                    tokens: c.int_range(&d.tokens, "datapath.tokens", 0, MAX_TOKENS)?,
+                    tiles: c.int_range(&d.tiles, "datapath.tiles", 1, MAX_TILES)?,
+                    amplitude: (a.min, a.max),
+                };
+                Some(DatapathSpec {
+                    problems: d.problems.value,
+                    space,
+                    clock_mhz,
+                    waves,
+                })
+            }
+        };
+        if datapath.is_none() {
+            return Err(ScenarioError::Empty { file: file.into() });
+        }
+        Ok(Scenario {
+            file: file.into(),
+            name: raw.name,
+            description: raw.description,
+            seed: raw.seed,
+            datapath,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "name: t\ndatapath:\n  problems: 3\n  pu_lanes: [16]\n  ru_lanes: [4]\n  head_dim: {min: 1, max: 256}\n  tokens: {min: 0, max: 8}\n  tiles: {min: 1, max: 2}\n  amplitude: {min: 0.5, max: 2}\n";
+
+    fn err(text: &str) -> String {
+        Scenario::parse(Path::new("s.yaml"), text)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn good_scenario_parses() {
+        let s = Scenario::parse(Path::new("s.yaml"), GOOD).unwrap();
+        let d = s.datapath.unwrap();
+        assert_eq!((d.problems, d.space.head_dim, d.waves), (3, (1, 256), 1));
+    }
+
+    #[test]
+    fn out_of_range_value_names_file_line_and_field() {
+        let e = err(&GOOD.replace("max: 256", "max: 300"));
+        assert!(e.starts_with("s.yaml:6:"), "{e}");
+        assert!(
+            e.contains("datapath.head_dim") && e.contains("1..=256"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("[16]", "[8]"));
+        assert!(
+            e.starts_with("s.yaml:4:") && e.contains("datapath.pu_lanes"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_with_its_location() {
+        let e = err(&GOOD.replace("  problems: 3\n", "  problems: 3\n  problms: 4\n"));
+        assert!(e.contains("s.yaml") && e.contains("problms"), "{e}");
+        assert!(e.contains("line 4") || e.contains(":4:"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_and_missing_section() {
+        let e = err(&GOOD.replace("problems: 3", "problems: lots"));
+        assert!(e.contains("s.yaml") && e.contains("line 3"), "{e}");
+        assert!(err("name: t\n").contains("no section"));
+    }
+}
