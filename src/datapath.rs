@@ -26,11 +26,7 @@ pub struct Units {
 
 impl Units {
     pub fn new(clock_mhz: f64) -> Self {
-        Units {
-            clock_mhz,
-            pus: HashMap::new(),
-            rus: HashMap::new(),
-        }
+        Units { clock_mhz, pus: HashMap::new(), rus: HashMap::new() }
     }
 
     pub fn pu(&mut self, lanes: usize) -> Result<&mut PuSim, SimError> {
@@ -77,6 +73,12 @@ fn f16_to_f64(h: u16) -> f64 {
 
 /// Runs `p` through the RTL and the golden model and compares them.
 pub fn check(p: &Problem, units: &mut Units) -> Result<Outcome, SimError> {
+    check_with(p, units, false)
+}
+
+/// [`check`], optionally with one bit of the golden model's final lse flipped: a fault that
+/// must be reported, to prove the comparison and the failure report work end to end.
+pub fn check_with(p: &Problem, units: &mut Units, inject_fault: bool) -> Result<Outcome, SimError> {
     let dim = p.dim();
     let mut out = Outcome::default();
     let pu = units.pu(p.pu_lanes)?;
@@ -85,31 +87,23 @@ pub fn check(p: &Problem, units: &mut Units) -> Result<Outcome, SimError> {
     let mut parts = Vec::with_capacity(p.tiles.len());
     let mut first = 0;
     for (t, &n) in p.tiles.iter().enumerate() {
-        let (k, v) = (
-            &p.k[first * dim..(first + n) * dim],
-            &p.v[first * dim..(first + n) * dim],
-        );
+        let (k, v) = (&p.k[first * dim..(first + n) * dim], &p.v[first * dim..(first + n) * dim]);
         first += n;
         let rtl = pu.run(k, v)?;
         let model = golden::pu::local_attention(&p.q, k, v, p.pu_lanes);
         if let Some(d) = rtl.partial.diff(&model.partial) {
-            out.mismatches
-                .push(format!("PU tile {t} ({n} tokens): RTL vs model {d}"));
+            out.mismatches.push(format!("PU tile {t} ({n} tokens): RTL vs model {d}"));
         }
-        if rtl.err != model.err {
-            out.mismatches.push(format!(
-                "PU tile {t}: error flag RTL {} vs model {}",
-                rtl.err, model.err
-            ));
+        // The PU's flag is sticky from LOAD_Q on: it covers this tile and the ones before.
+        let model_flag = out.err_flag || model.err;
+        if rtl.err != model_flag {
+            out.mismatches.push(format!("PU tile {t}: error flag RTL {} vs model {model_flag}", rtl.err));
         }
         let expect_cycles = golden::pu::run_cycles(n, dim, p.pu_lanes);
         if rtl.cycles != expect_cycles {
-            out.mismatches.push(format!(
-                "PU tile {t}: {} cycles, documented timing says {expect_cycles}",
-                rtl.cycles
-            ));
+            out.mismatches.push(format!("PU tile {t}: {} cycles, documented timing says {expect_cycles}", rtl.cycles));
         }
-        out.err_flag |= rtl.err;
+        out.err_flag = model_flag;
         out.pu_cycles += rtl.cycles;
         parts.push(rtl.partial);
     }
@@ -121,34 +115,24 @@ pub fn check(p: &Problem, units: &mut Units) -> Result<Outcome, SimError> {
     match &merged.output {
         RuOutput::Merged(m) => {
             if let Some(d) = m.diff(&model_merged) {
-                out.mismatches.push(format!(
-                    "RU merge of {} partials: RTL vs model {d}",
-                    parts.len()
-                ));
+                out.mismatches.push(format!("RU merge of {} partials: RTL vs model {d}", parts.len()));
             }
         }
         RuOutput::Final { .. } => unreachable!("MERGE returns a partial"),
     }
     if merged.err != model_err {
-        out.mismatches.push(format!(
-            "RU error flag RTL {} vs model {model_err}",
-            merged.err
-        ));
+        out.mismatches.push(format!("RU error flag RTL {} vs model {model_err}", merged.err));
     }
     let fin = ru.reduce(dim, &parts, true)?;
     out.ru_cycles += fin.cycles;
-    let (model_out, model_lse) = golden::ru::finalize(&model_merged);
+    let (model_out, mut model_lse) = golden::ru::finalize(&model_merged);
+    model_lse ^= inject_fault as u32;
     if let RuOutput::Final { out: o, lse } = fin.output {
         if let Some(i) = o.iter().zip(&model_out).position(|(a, b)| a != b) {
-            out.mismatches.push(format!(
-                "RU final O[{i}]: RTL {:#06x} vs model {:#06x}",
-                o[i], model_out[i]
-            ));
+            out.mismatches.push(format!("RU final O[{i}]: RTL {:#06x} vs model {:#06x}", o[i], model_out[i]));
         }
         if lse != model_lse {
-            out.mismatches.push(format!(
-                "RU final lse: RTL {lse:#010x} vs model {model_lse:#010x}"
-            ));
+            out.mismatches.push(format!("RU final lse: RTL {lse:#010x} vs model {model_lse:#010x}"));
         }
         out.out = o;
         out.lse = lse;

@@ -11,11 +11,7 @@ pub enum SimError {
     #[error("could not open waveform file {0}")]
     Trace(String),
     #[error("head dimension {dim} is outside 1..={max} supported by the {unit}")]
-    Dim {
-        dim: usize,
-        max: usize,
-        unit: &'static str,
-    },
+    Dim { dim: usize, max: usize, unit: &'static str },
     #[error("{unit} did not finish within {cycles} cycles (protocol hang)")]
     Hang { unit: &'static str, cycles: u64 },
     #[error("{0}")]

@@ -69,6 +69,9 @@ enum Cmd {
         /// Worker threads (default: available cores).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Flip one bit of the golden model's result in the first N cases (checks the checker).
+        #[arg(long, default_value_t = 0, hide = true)]
+        inject_faults: u64,
     },
     /// Benchmarks that print measured figures.
     Bench {
@@ -107,27 +110,13 @@ fn main() -> ExitCode {
 
 fn real_main() -> anyhow::Result<bool> {
     match Cli::parse().cmd {
-        Cmd::Run {
-            scenario,
-            seed,
-            out,
-            waves,
-        } => {
+        Cmd::Run { scenario, seed, out, waves } => {
             let sc = Scenario::load(&scenario)?;
             let seed = seed.or(sc.seed).unwrap_or(DEFAULT_SEED);
             pam::run::run(&sc, &RunOptions { seed, out, waves })
         }
-        Cmd::Regress {
-            suite,
-            seeds,
-            seed,
-            replay,
-            junit,
-            filter,
-            jobs,
-        } => {
-            let jobs =
-                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        Cmd::Regress { suite, seeds, seed, replay, junit, filter, jobs, inject_faults } => {
+            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let opts = regress::Options {
                 suite,
                 seeds,
@@ -136,6 +125,7 @@ fn real_main() -> anyhow::Result<bool> {
                 filter,
                 junit: junit.clone(),
                 jobs,
+                inject_faults,
             };
             println!(
                 "pam regress --suite {} : {} cases, run seed {seed:#x}, {jobs} jobs, {}",
@@ -160,16 +150,7 @@ fn real_main() -> anyhow::Result<bool> {
             println!("{} passed, {} failed", report.passed, report.failed);
             Ok(report.failed == 0 && !report.cases.is_empty())
         }
-        Cmd::Bench {
-            what:
-                BenchCmd::Pu {
-                    lanes,
-                    dim,
-                    tokens,
-                    repeats,
-                    seed,
-                },
-        } => {
+        Cmd::Bench { what: BenchCmd::Pu { lanes, dim, tokens, repeats, seed } } => {
             println!("pam bench pu: {lanes} lanes, head dim {dim}, {tokens} tokens, {repeats} repeats, seed {seed}");
             let r = pam::bench::bench_pu(lanes, dim, tokens, repeats, seed)?;
             println!(
@@ -184,10 +165,7 @@ fn real_main() -> anyhow::Result<bool> {
                 r.cpp_seconds,
                 r.cpp_rate()
             );
-            println!(
-                "  ratio Rust / C++    : {:.3} (target >= 0.9)",
-                r.rust_rate() / r.cpp_rate()
-            );
+            println!("  ratio Rust / C++    : {:.3} (target >= 0.9)", r.rust_rate() / r.cpp_rate());
             Ok(true)
         }
     }

@@ -15,11 +15,7 @@ pub struct Partial {
 impl Partial {
     /// The partial of no tokens: m = -inf, l = 0, O = 0. It is the identity of the merge.
     pub fn empty(dim: usize) -> Self {
-        Partial {
-            o: vec![FP32_POS_ZERO; dim],
-            m: FP32_NEG_INF,
-            l: FP32_POS_ZERO,
-        }
+        Partial { o: vec![FP32_POS_ZERO; dim], m: FP32_NEG_INF, l: FP32_POS_ZERO }
     }
 
     pub fn dim(&self) -> usize {
@@ -38,9 +34,6 @@ impl Partial {
             return Some(format!("dim {} vs {}", self.o.len(), other.o.len()));
         }
         let i = self.o.iter().zip(&other.o).position(|(a, b)| a != b)?;
-        Some(format!(
-            "O[{i}] {:#010x} vs {:#010x}",
-            self.o[i], other.o[i]
-        ))
+        Some(format!("O[{i}] {:#010x} vs {:#010x}", self.o[i], other.o[i]))
     }
 }

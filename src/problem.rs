@@ -86,26 +86,14 @@ impl Problem {
     pub fn generate(space: &ProblemSpace, seed: u64) -> Problem {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let shape = Shape::draw(space, &mut rng);
-        let Shape {
-            pu_lanes,
-            ru_lanes,
-            dim,
-            tokens,
-            flavour,
-            amp,
-            tiles,
-        } = shape;
+        let Shape { pu_lanes, ru_lanes, dim, tokens, flavour, amp, tiles } = shape;
         let qscale = 1.0 / (dim as f32).sqrt();
         let raw_q: Vec<f32> = (0..dim).map(|_| rng.random_range(-amp..=amp)).collect();
         let q: Vec<u16> = raw_q.iter().map(|&x| h(x * qscale)).collect();
         let mut k = Vec::with_capacity(tokens * dim);
         let mut v = Vec::with_capacity(tokens * dim);
         let shared_key: Vec<f32> = (0..dim).map(|_| rng.random_range(-amp..=amp)).collect();
-        let dominant = if tokens > 0 {
-            rng.random_range(0..tokens)
-        } else {
-            0
-        };
+        let dominant = if tokens > 0 { rng.random_range(0..tokens) } else { 0 };
         for t in 0..tokens {
             for (i, &rq) in raw_q.iter().enumerate() {
                 let kx = match flavour {
@@ -117,39 +105,16 @@ impl Problem {
                 v.push(h(rng.random_range(-1.0f32..=1.0)));
             }
         }
-        Problem {
-            seed,
-            flavour,
-            pu_lanes,
-            ru_lanes,
-            q,
-            k,
-            v,
-            tiles,
-        }
+        Problem { seed, flavour, pu_lanes, ru_lanes, q, k, v, tiles }
     }
 
     pub fn label(&self) -> String {
-        label(
-            self.dim(),
-            self.pu_lanes,
-            self.ru_lanes,
-            self.tokens(),
-            self.tiles.len(),
-            self.flavour,
-        )
+        label(self.dim(), self.pu_lanes, self.ru_lanes, self.tokens(), self.tiles.len(), self.flavour)
     }
 }
 
 /// A short name that says what a problem exercises.
-fn label(
-    dim: usize,
-    pu: usize,
-    ru: usize,
-    tokens: usize,
-    tiles: usize,
-    flavour: Flavour,
-) -> String {
+fn label(dim: usize, pu: usize, ru: usize, tokens: usize, tiles: usize, flavour: Flavour) -> String {
     format!("d{dim}_L{pu}_R{ru}_n{tokens}_t{tiles}_{flavour:?}")
 }
 
@@ -172,20 +137,15 @@ impl Shape {
         let common = [64usize, 128, 256, 1, 3, 4, 15, 16, 17, 80, 96, 100, 255];
         let (dlo, dhi) = space.head_dim;
         let dim = match common.iter().filter(|d| (dlo..=dhi).contains(d)).count() {
-            n if n > 0 && rng.random_bool(0.5) => *common
-                .iter()
-                .filter(|d| (dlo..=dhi).contains(d))
-                .nth(rng.random_range(0..n))
-                .expect("n > 0"),
+            n if n > 0 && rng.random_bool(0.5) => {
+                *common.iter().filter(|d| (dlo..=dhi).contains(d)).nth(rng.random_range(0..n)).expect("n > 0")
+            }
             _ => rng.random_range(dlo..=dhi),
         };
         // A quarter of the problems are short, where the corner cases live.
         let (tlo, thi) = space.tokens;
-        let tokens = if rng.random_bool(0.25) {
-            rng.random_range(tlo..=thi.min(tlo + 4))
-        } else {
-            rng.random_range(tlo..=thi)
-        };
+        let tokens =
+            if rng.random_bool(0.25) { rng.random_range(tlo..=thi.min(tlo + 4)) } else { rng.random_range(tlo..=thi) };
         let flavour = match rng.random_range(0..10) {
             0 => Flavour::Dominant,
             1 => Flavour::EqualScores,
@@ -199,9 +159,7 @@ impl Shape {
         } as f32;
         let n_tiles = rng.random_range(space.tiles.0..=space.tiles.1);
         // Random cut points: tiles of uneven size, some possibly empty.
-        let mut cuts: Vec<usize> = (0..n_tiles - 1)
-            .map(|_| rng.random_range(0..=tokens))
-            .collect();
+        let mut cuts: Vec<usize> = (0..n_tiles - 1).map(|_| rng.random_range(0..=tokens)).collect();
         cuts.sort_unstable();
         let mut tiles = Vec::with_capacity(n_tiles);
         let mut prev = 0;
@@ -209,29 +167,14 @@ impl Shape {
             tiles.push(c - prev);
             prev = c;
         }
-        Shape {
-            pu_lanes,
-            ru_lanes,
-            dim,
-            tokens,
-            flavour,
-            amp,
-            tiles,
-        }
+        Shape { pu_lanes, ru_lanes, dim, tokens, flavour, amp, tiles }
     }
 }
 
 /// The label of the problem `seed` would generate, without generating its data.
 pub fn label_of(space: &ProblemSpace, seed: u64) -> String {
     let s = Shape::draw(space, &mut ChaCha8Rng::seed_from_u64(seed));
-    label(
-        s.dim,
-        s.pu_lanes,
-        s.ru_lanes,
-        s.tokens,
-        s.tiles.len(),
-        s.flavour,
-    )
+    label(s.dim, s.pu_lanes, s.ru_lanes, s.tokens, s.tiles.len(), s.flavour)
 }
 
 #[cfg(test)]
@@ -244,10 +187,7 @@ mod tests {
         for seed in 0..50 {
             let a = Problem::generate(&s, seed);
             let b = Problem::generate(&s, seed);
-            assert_eq!(
-                (a.q.clone(), a.k.clone(), a.tiles.clone()),
-                (b.q, b.k, b.tiles)
-            );
+            assert_eq!((a.q.clone(), a.k.clone(), a.tiles.clone()), (b.q, b.k, b.tiles));
             assert_eq!(a.tiles.iter().sum::<usize>(), a.tokens());
             assert!((1..=256).contains(&a.dim()));
             assert_eq!(label_of(&s, seed), a.label());

@@ -35,18 +35,11 @@ pub struct DatapathTotals {
 
 impl DatapathTotals {
     pub fn ok(&self) -> bool {
-        self.mismatches == 0
-            && self.failed_problems.is_empty()
-            && self.max_rel_err_f64 <= MAX_REL_ERR_F64
+        self.mismatches == 0 && self.failed_problems.is_empty() && self.max_rel_err_f64 <= MAX_REL_ERR_F64
     }
 }
 
-fn traced_units(
-    spec: &DatapathSpec,
-    p: &Problem,
-    out: &Path,
-    index: u64,
-) -> anyhow::Result<(Units, Vec<PathBuf>)> {
+fn traced_units(spec: &DatapathSpec, p: &Problem, out: &Path, index: u64) -> anyhow::Result<(Units, Vec<PathBuf>)> {
     let mut units = Units::new(spec.clock_mhz);
     let pu_path = out.join(format!("p{index:04}_pu{}.fst", p.pu_lanes));
     let ru_path = out.join(format!("p{index:04}_ru{}.fst", p.ru_lanes));
@@ -89,20 +82,15 @@ pub fn run_datapath(spec: &DatapathSpec, opts: &RunOptions) -> DatapathTotals {
                 }
                 if !o.mismatches.is_empty() {
                     t.mismatches += o.mismatches.len() as u64;
-                    println!(
-                        "FAIL problem {i} seed={seed:#x} {}: {}",
-                        p.label(),
-                        o.mismatches[0]
-                    );
+                    println!("FAIL problem {i} seed={seed:#x} {}: {}", p.label(), o.mismatches[0]);
                     t.failed_problems.push(json!({"index": i, "seed": format!("{seed:#x}"), "label": p.label(), "mismatches": o.mismatches}));
                 }
             }
             Err(e) => {
-                println!(
-                    "FAIL problem {i} seed={seed:#x} {}: simulation error: {e}",
-                    p.label()
+                println!("FAIL problem {i} seed={seed:#x} {}: simulation error: {e}", p.label());
+                t.failed_problems.push(
+                    json!({"index": i, "seed": format!("{seed:#x}"), "label": p.label(), "error": e.to_string()}),
                 );
-                t.failed_problems.push(json!({"index": i, "seed": format!("{seed:#x}"), "label": p.label(), "error": e.to_string()}));
                 units = Units::new(spec.clock_mhz);
             }
         }
@@ -110,11 +98,21 @@ pub fn run_datapath(spec: &DatapathSpec, opts: &RunOptions) -> DatapathTotals {
     t
 }
 
+/// The shipped GTKWave view that matches a dump (by the unit and width in its name).
+pub fn view_for(dump: &Path) -> &'static str {
+    let name = dump.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    match name.rsplit('_').next() {
+        Some("pu4.fst") => "waveforms/pu4.gtkw",
+        Some("ru16.fst") => "waveforms/ru.gtkw",
+        Some("ru4.fst") => "waveforms/ru4.gtkw",
+        _ => "waveforms/pu.gtkw",
+    }
+}
+
 /// Runs every section of `sc`; returns whether everything matched.
 pub fn run(sc: &Scenario, opts: &RunOptions) -> anyhow::Result<bool> {
-    std::fs::create_dir_all(&opts.out).map_err(|e| {
-        anyhow::anyhow!("cannot create output directory {}: {e}", opts.out.display())
-    })?;
+    std::fs::create_dir_all(&opts.out)
+        .map_err(|e| anyhow::anyhow!("cannot create output directory {}: {e}", opts.out.display()))?;
     println!(
         "pam run {} (scenario '{}', seed {}; replay with --seed {})",
         sc.file.display(),
@@ -145,13 +143,10 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> anyhow::Result<bool> {
             spec.clock_mhz
         );
         if t.err_flags > 0 {
-            println!(
-                "  error flags raised: {} problems (NaN/infinity inputs)",
-                t.err_flags
-            );
+            println!("  error flags raised: {} problems (NaN/infinity inputs)", t.err_flags);
         }
         for w in &t.waves {
-            println!("  waves:    {}", w.display());
+            println!("  waves:    gtkwave {} {}", w.display(), view_for(w));
         }
         summary["checked"] = json!(t.checked);
         summary["mismatches"] = json!(t.mismatches);

@@ -31,20 +31,11 @@ use crate::rtl::pu::DMAX;
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error("{file}: cannot read: {source}")]
-    Read {
-        file: PathBuf,
-        source: std::io::Error,
-    },
+    Read { file: PathBuf, source: std::io::Error },
     #[error("{file}: {message}")]
     Parse { file: PathBuf, message: String },
     #[error("{file}:{line}:{column}: {field}: {message}")]
-    Invalid {
-        file: PathBuf,
-        line: u64,
-        column: u64,
-        field: String,
-        message: String,
-    },
+    Invalid { file: PathBuf, line: u64, column: u64, field: String, message: String },
     #[error("{file}: the scenario has no section to run (expected: datapath)")]
     Empty { file: PathBuf },
 }
@@ -136,27 +127,24 @@ impl Checker<'_> {
         }
     }
 
-    fn int_range(
-        &self,
-        r: &Spanned<IntRange>,
-        field: &str,
-        lo: u64,
-        hi: u64,
-    ) -> Result<(usize, usize), ScenarioError> {
+    fn int_range(&self, r: &Spanned<IntRange>, field: &str, lo: u64, hi: u64) -> Result<(usize, usize), ScenarioError> {
         let v = r.value;
         if v.min > v.max || v.min < lo || v.max > hi {
-            return Err(self.fail(
-                r,
-                field,
-                format!("{v} is not a range inside {lo}..={hi} with min <= max"),
-            ));
+            return Err(self.fail(r, field, format!("{v} is not a range inside {lo}..={hi} with min <= max")));
         }
         Ok((v.min as usize, v.max as usize))
     }
 
     fn lanes(&self, l: &Spanned<Vec<u64>>, field: &str) -> Result<Vec<usize>, ScenarioError> {
         if l.value.is_empty() || l.value.iter().any(|x| !LANES_BUILT.contains(x)) {
-            return Err(self.fail(l, field, format!("{:?} must be a non-empty list of lane counts from {LANES_BUILT:?} (the PU/RU widths built)", l.value)));
+            return Err(self.fail(
+                l,
+                field,
+                format!(
+                    "{:?} must be a non-empty list of lane counts from {LANES_BUILT:?} (the PU/RU widths built)",
+                    l.value
+                ),
+            ));
         }
         Ok(l.value.iter().map(|&x| x as usize).collect())
     }
@@ -164,18 +152,13 @@ impl Checker<'_> {
 
 impl Scenario {
     pub fn load(file: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Read {
-            file: file.into(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Read { file: file.into(), source })?;
         Self::parse(file, &text)
     }
 
     pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
-        let raw: RawScenario = serde_saphyr::from_str(text).map_err(|e| ScenarioError::Parse {
-            file: file.into(),
-            message: e.to_string(),
-        })?;
+        let raw: RawScenario = serde_saphyr::from_str(text)
+            .map_err(|e| ScenarioError::Parse { file: file.into(), message: e.to_string() })?;
         let c = Checker { file };
         let datapath = match raw.datapath {
             None => None,
@@ -192,19 +175,12 @@ impl Scenario {
                     return Err(c.fail(
                         &d.amplitude,
                         "datapath.amplitude",
-                        format!(
-                            "{{min: {}, max: {}}} must satisfy 0 < min <= max <= {MAX_AMPLITUDE}",
-                            a.min, a.max
-                        ),
+                        format!("{{min: {}, max: {}}} must satisfy 0 < min <= max <= {MAX_AMPLITUDE}", a.min, a.max),
                     ));
                 }
                 let clock_mhz = match &d.clock_mhz {
                     Some(s) if !(s.value > 0.0 && s.value <= 10_000.0) => {
-                        return Err(c.fail(
-                            s,
-                            "datapath.clock_mhz",
-                            format!("{} is outside (0, 10000] MHz", s.value),
-                        ))
+                        return Err(c.fail(s, "datapath.clock_mhz", format!("{} is outside (0, 10000] MHz", s.value)))
                     }
                     Some(s) => s.value,
                     None => crate::datapath::DEFAULT_CLOCK_MHZ,
@@ -228,24 +204,13 @@ impl Scenario {
                     tiles: c.int_range(&d.tiles, "datapath.tiles", 1, MAX_TILES)?,
                     amplitude: (a.min, a.max),
                 };
-                Some(DatapathSpec {
-                    problems: d.problems.value,
-                    space,
-                    clock_mhz,
-                    waves,
-                })
+                Some(DatapathSpec { problems: d.problems.value, space, clock_mhz, waves })
             }
         };
         if datapath.is_none() {
             return Err(ScenarioError::Empty { file: file.into() });
         }
-        Ok(Scenario {
-            file: file.into(),
-            name: raw.name,
-            description: raw.description,
-            seed: raw.seed,
-            datapath,
-        })
+        Ok(Scenario { file: file.into(), name: raw.name, description: raw.description, seed: raw.seed, datapath })
     }
 }
 
@@ -256,9 +221,7 @@ mod tests {
     const GOOD: &str = "name: t\ndatapath:\n  problems: 3\n  pu_lanes: [16]\n  ru_lanes: [4]\n  head_dim: {min: 1, max: 256}\n  tokens: {min: 0, max: 8}\n  tiles: {min: 1, max: 2}\n  amplitude: {min: 0.5, max: 2}\n";
 
     fn err(text: &str) -> String {
-        Scenario::parse(Path::new("s.yaml"), text)
-            .unwrap_err()
-            .to_string()
+        Scenario::parse(Path::new("s.yaml"), text).unwrap_err().to_string()
     }
 
     #[test]
@@ -272,15 +235,9 @@ mod tests {
     fn out_of_range_value_names_file_line_and_field() {
         let e = err(&GOOD.replace("max: 256", "max: 300"));
         assert!(e.starts_with("s.yaml:6:"), "{e}");
-        assert!(
-            e.contains("datapath.head_dim") && e.contains("1..=256"),
-            "{e}"
-        );
+        assert!(e.contains("datapath.head_dim") && e.contains("1..=256"), "{e}");
         let e = err(&GOOD.replace("[16]", "[8]"));
-        assert!(
-            e.starts_with("s.yaml:4:") && e.contains("datapath.pu_lanes"),
-            "{e}"
-        );
+        assert!(e.starts_with("s.yaml:4:") && e.contains("datapath.pu_lanes"), "{e}");
     }
 
     #[test]

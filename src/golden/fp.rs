@@ -294,11 +294,7 @@ pub fn fp32_add(a: u32, b: u32) -> u32 {
         return a;
     }
     // x = larger magnitude
-    let (x, y) = if (a & ABS_MASK) >= (b & ABS_MASK) {
-        (a, b)
-    } else {
-        (b, a)
-    };
+    let (x, y) = if (a & ABS_MASK) >= (b & ABS_MASK) { (a, b) } else { (b, a) };
     let d = (bexp(x) - bexp(y)) as u32;
     const EXT: u32 = 30; // extra low bits kept exactly; below them a sticky bit
     let big = (sig24(x) as u64) << EXT;
@@ -313,11 +309,7 @@ pub fn fp32_add(a: u32, b: u32) -> u32 {
             s
         }
     };
-    let sig = if ((x ^ y) & SIGN_MASK) != 0 {
-        big - small
-    } else {
-        big + small
-    };
+    let sig = if ((x ^ y) & SIGN_MASK) != 0 { big - small } else { big + small };
     if sig == 0 {
         return 0; // exact cancellation -> +0
     }
@@ -385,11 +377,7 @@ pub fn fp32_exp(x: u32) -> u32 {
             }
         } else {
             let s = (-sh) as u32;
-            let (q, rem) = if s >= 32 {
-                (0, m != 0)
-            } else {
-                (m >> s, (m & ((1 << s) - 1)) != 0)
-            };
+            let (q, rem) = if s >= 32 { (0, m != 0) } else { (m >> s, (m & ((1 << s) - 1)) != 0) };
             if neg {
                 -q - rem as i64
             } else {
@@ -425,11 +413,7 @@ pub fn fp32_ln(x: u32) -> u32 {
     let r = mant & LUT_FRAC_MASK;
     let y = lut_interp(&LOG2_LUT, k, r);
     let l = ((e as i64) << FRAC_BITS) + y as i64;
-    let lf = if l == 0 {
-        0
-    } else {
-        round_pack(l < 0, l.unsigned_abs(), -(FRAC_BITS as i32), false)
-    };
+    let lf = if l == 0 { 0 } else { round_pack(l < 0, l.unsigned_abs(), -(FRAC_BITS as i32), false) };
     fp32_mul(lf, LN2_F32)
 }
 
@@ -478,11 +462,7 @@ pub fn fp32_to_fp16(x: u32) -> u16 {
     let guard = (m >> (shift - 1)) & 1 == 1;
     let sticky = (m & ((1 << (shift - 1)) - 1)) != 0;
     let up = guard && (sticky || (kept & 1) == 1);
-    let base = if normal {
-        (((e + 14) as u32) << 10) + kept
-    } else {
-        kept
-    };
+    let base = if normal { (((e + 14) as u32) << 10) + kept } else { kept };
     sign | (base + up as u32) as u16
 }
 
@@ -647,10 +627,7 @@ mod tests {
         if r.is_nan() {
             return FP32_QNAN;
         }
-        if (r.is_normal() && r.abs() != f32::MIN_POSITIVE)
-            || r.is_infinite()
-            || dx & ABS_MASK == EXP_MASK
-        {
+        if (r.is_normal() && r.abs() != f32::MIN_POSITIVE) || r.is_infinite() || dx & ABS_MASK == EXP_MASK {
             return r.to_bits();
         }
         // result below the normal range: recompute scaled by 2^100
@@ -720,10 +697,7 @@ mod tests {
     #[test]
     fn tables_match_rtl() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rtl/fp/");
-        for (file, lut) in [
-            ("pam_exp2_lut.sv", &EXP2_LUT),
-            ("pam_log2_lut.sv", &LOG2_LUT),
-        ] {
+        for (file, lut) in [("pam_exp2_lut.sv", &EXP2_LUT), ("pam_log2_lut.sv", &LOG2_LUT)] {
             let entries = parse_sv_lut(&format!("{dir}{file}"));
             assert_eq!(entries.len(), 129, "{file}: entry count");
             for (n, (k, v)) in entries.iter().enumerate() {
@@ -756,9 +730,7 @@ mod tests {
         }
         // every binary32 exponent that can reach a nonzero binary16, with tie patterns
         for be in 95u32..=145 {
-            for frac in [
-                0, 1, 0x0FFF, 0x1000, 0x1001, 0x1FFF, 0x2000, 0x3000, 0x7F_F000, 0x7F_FFFF,
-            ] {
+            for frac in [0, 1, 0x0FFF, 0x1000, 0x1001, 0x1FFF, 0x2000, 0x3000, 0x7F_F000, 0x7F_FFFF] {
                 for s in [0, SIGN_MASK] {
                     let x = s | (be << 23) | frac;
                     assert_eq!(fp32_to_fp16(x), ref_to_fp16(x), "x={x:#010x}");
@@ -779,22 +751,13 @@ mod tests {
         }
     }
 
-    fn check_binary(
-        name: &str,
-        op: fn(u32, u32) -> u32,
-        reference: fn(u32, u32) -> u32,
-        native: fn(f32, f32) -> f32,
-    ) {
+    fn check_binary(name: &str, op: fn(u32, u32) -> u32, reference: fn(u32, u32) -> u32, native: fn(f32, f32) -> f32) {
         let mut rng = Rng(0x5EED ^ name.len() as u64);
         let check = |a: u32, b: u32| {
             let got = op(a, b);
             assert_eq!(got, reference(a, b), "{name}({a:#010x}, {b:#010x})");
             let n = native(f(a), f(b));
-            if is_normal_bits(a)
-                && is_normal_bits(b)
-                && n.is_normal()
-                && n.abs() != f32::MIN_POSITIVE
-            {
+            if is_normal_bits(a) && is_normal_bits(b) && n.is_normal() && n.abs() != f32::MIN_POSITIVE {
                 assert_eq!(got, n.to_bits(), "{name}({a:#010x}, {b:#010x}) vs native");
             }
         };
@@ -913,11 +876,7 @@ mod tests {
                 lo + (hi - lo) * (rng.next_u32() >> 8) as f32 / (1u32 << 24) as f32
             } else {
                 let m = rng.below(lo.abs().max(hi.abs()).to_bits());
-                let s = if lo < 0.0 && (hi <= 0.0 || rng.below(2) == 0) {
-                    SIGN_MASK
-                } else {
-                    0
-                };
+                let s = if lo < 0.0 && (hi <= 0.0 || rng.below(2) == 0) { SIGN_MASK } else { 0 };
                 let v = f(s | m);
                 if v < lo || v > hi {
                     continue;
@@ -974,14 +933,8 @@ mod tests {
             // dense around 1
             eval(0x3F00_0000 + rng.below(0x0100_0000));
         }
-        assert!(
-            abs_worst <= LN_ABS_ERR,
-            "ln abs err on [0.5, 2]: {abs_worst:e}"
-        );
-        assert!(
-            rel_worst <= LN_REL_ERR,
-            "ln rel err outside [0.5, 2]: {rel_worst:e}"
-        );
+        assert!(abs_worst <= LN_ABS_ERR, "ln abs err on [0.5, 2]: {abs_worst:e}");
+        assert!(rel_worst <= LN_REL_ERR, "ln rel err outside [0.5, 2]: {rel_worst:e}");
     }
 
     // Exhaustively measured maxima (see module doc), rounded up.

@@ -20,11 +20,7 @@ pub fn merge_scalar(m_acc: u32, l_acc: u32, m_in: u32, l_in: u32) -> MergeScalar
     let m_new = fp32_max(m_acc, m_in);
     let take_in = m_new == m_in;
     let in_empty = m_in == FP32_NEG_INF;
-    let diff = if take_in {
-        fp32_add(m_acc, m_in ^ SIGN)
-    } else {
-        fp32_add(m_in, m_acc ^ SIGN)
-    };
+    let diff = if take_in { fp32_add(m_acc, m_in ^ SIGN) } else { fp32_add(m_in, m_acc ^ SIGN) };
     let e = fp32_exp(diff);
     let scale_acc = if in_empty || !take_in { FP32_ONE } else { e };
     let scale_in = if in_empty {
@@ -35,12 +31,7 @@ pub fn merge_scalar(m_acc: u32, l_acc: u32, m_in: u32, l_in: u32) -> MergeScalar
         e
     };
     let l = fp32_add(fp32_mul(l_acc, scale_acc), fp32_mul(l_in, scale_in));
-    MergeScalar {
-        m: m_new,
-        l,
-        scale_acc,
-        scale_in,
-    }
+    MergeScalar { m: m_new, l, scale_acc, scale_in }
 }
 
 /// Vector half: `acc[i] = acc[i] * a + z[i] * b`, lane by lane.

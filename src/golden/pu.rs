@@ -48,12 +48,7 @@ pub fn local_attention(q: &[u16], k: &[u16], v: &[u16], lanes: usize) -> PuResul
         let ms = merge_scalar(acc.m, acc.l, s, FP32_ONE);
         acc.m = ms.m;
         acc.l = ms.l;
-        axpby(
-            &mut acc.o,
-            ms.scale_acc,
-            vt.iter().map(|&h| fp16_to_fp32(h)),
-            ms.scale_in,
-        );
+        axpby(&mut acc.o, ms.scale_acc, vt.iter().map(|&h| fp16_to_fp32(h)), ms.scale_in);
     }
     PuResult { partial: acc, err }
 }

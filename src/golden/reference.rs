@@ -8,10 +8,7 @@ pub fn attention(q: &[f64], k: &[f64], v: &[f64]) -> Option<(Vec<f64>, f64)> {
     if n == 0 {
         return None;
     }
-    let s: Vec<f64> = k
-        .chunks_exact(dim)
-        .map(|kt| kt.iter().zip(q).map(|(a, b)| a * b).sum())
-        .collect();
+    let s: Vec<f64> = k.chunks_exact(dim).map(|kt| kt.iter().zip(q).map(|(a, b)| a * b).sum()).collect();
     let m = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let w: Vec<f64> = s.iter().map(|&x| (x - m).exp()).collect();
     let l: f64 = w.iter().sum();
@@ -27,12 +24,7 @@ pub fn attention(q: &[f64], k: &[f64], v: &[f64]) -> Option<(Vec<f64>, f64)> {
 
 /// Normwise relative error ||x - r|| / ||r||; the absolute norm ||x - r|| when r = 0.
 pub fn rel_err(x: &[f64], r: &[f64]) -> f64 {
-    let d: f64 = x
-        .iter()
-        .zip(r)
-        .map(|(a, b)| (a - b) * (a - b))
-        .sum::<f64>()
-        .sqrt();
+    let d: f64 = x.iter().zip(r).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
     let n: f64 = r.iter().map(|b| b * b).sum::<f64>().sqrt();
     if n == 0.0 {
         d

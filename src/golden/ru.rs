@@ -1,6 +1,6 @@
 //! Bit-accurate model of `rtl/ru/pam_ru.sv`.
 
-use super::fp::{fp32_add, fp32_is_nan, fp32_ln, fp32_mul, fp32_recip, fp32_to_fp16, FP32_NEG_INF};
+use super::fp::{fp32_add, fp32_ln, fp32_mul, fp32_recip, fp32_to_fp16, FP32_NEG_INF};
 use super::merge::{axpby, merge_scalar};
 use crate::partial::Partial;
 
@@ -15,7 +15,7 @@ pub fn merge(dim: usize, parts: &[Partial]) -> (Partial, bool) {
     let mut acc = Partial::empty(dim);
     let mut err = false;
     for p in parts {
-        err |= (nan_or_inf(p.m) && p.m != FP32_NEG_INF) || nan_or_inf(p.l) || fp32_is_nan(p.l);
+        err |= (nan_or_inf(p.m) && p.m != FP32_NEG_INF) || nan_or_inf(p.l);
         err |= p.o.iter().any(|&x| nan_or_inf(x));
         let ms = merge_scalar(acc.m, acc.l, p.m, p.l);
         acc.m = ms.m;
@@ -33,11 +33,5 @@ pub fn finalize(acc: &Partial) -> (Vec<u16>, u32) {
         return (vec![0; acc.dim()], lse);
     }
     let r = fp32_recip(acc.l);
-    (
-        acc.o
-            .iter()
-            .map(|&x| fp32_to_fp16(fp32_mul(x, r)))
-            .collect(),
-        lse,
-    )
+    (acc.o.iter().map(|&x| fp32_to_fp16(fp32_mul(x, r))).collect(), lse)
 }

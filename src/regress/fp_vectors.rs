@@ -65,10 +65,8 @@ pub fn f32_partner(rng: &mut impl Rng, a: u32) -> u32 {
 }
 
 pub fn f16_bits(rng: &mut impl Rng) -> u16 {
-    const EDGES: &[u16] = &[
-        0x0000, 0x8000, 0x0001, 0x03FF, 0x0400, 0x7BFF, 0x7C00, 0xFC00, 0x7E00, 0x7C01, 0xFE01,
-        0x3C00,
-    ];
+    const EDGES: &[u16] =
+        &[0x0000, 0x8000, 0x0001, 0x03FF, 0x0400, 0x7BFF, 0x7C00, 0xFC00, 0x7E00, 0x7C01, 0xFE01, 0x3C00];
     if rng.random_range(0..3) == 0 {
         EDGES[rng.random_range(0..EDGES.len())]
     } else {

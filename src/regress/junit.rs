@@ -27,18 +27,15 @@ pub fn render(suite: &str, run_seed: u64, cases: &[CaseResult]) -> String {
     let time: f64 = cases.iter().map(|c| c.seconds).sum();
     let mut x = String::new();
     writeln!(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>").unwrap();
+    writeln!(x, "<testsuites tests=\"{}\" failures=\"{failures}\" time=\"{time:.3}\">", cases.len()).unwrap();
     writeln!(
         x,
-        "<testsuites tests=\"{}\" failures=\"{failures}\" time=\"{time:.3}\">",
+        "  <testsuite name=\"pam.{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" time=\"{time:.3}\">",
+        esc(suite),
         cases.len()
     )
     .unwrap();
-    writeln!(x, "  <testsuite name=\"pam.{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" time=\"{time:.3}\">", esc(suite), cases.len()).unwrap();
-    writeln!(
-        x,
-        "    <properties><property name=\"run_seed\" value=\"{run_seed:#x}\"/></properties>"
-    )
-    .unwrap();
+    writeln!(x, "    <properties><property name=\"run_seed\" value=\"{run_seed:#x}\"/></properties>").unwrap();
     for c in cases {
         writeln!(
             x,
@@ -49,20 +46,9 @@ pub fn render(suite: &str, run_seed: u64, cases: &[CaseResult]) -> String {
         )
         .unwrap();
         writeln!(x, "      <properties>").unwrap();
-        writeln!(
-            x,
-            "        <property name=\"seed\" value=\"{:#x}\"/>",
-            c.seed
-        )
-        .unwrap();
+        writeln!(x, "        <property name=\"seed\" value=\"{:#x}\"/>", c.seed).unwrap();
         for (k, v) in &c.properties {
-            writeln!(
-                x,
-                "        <property name=\"{}\" value=\"{}\"/>",
-                esc(k),
-                esc(v)
-            )
-            .unwrap();
+            writeln!(x, "        <property name=\"{}\" value=\"{}\"/>", esc(k), esc(v)).unwrap();
         }
         writeln!(x, "      </properties>").unwrap();
         if !c.passed {

@@ -59,6 +59,9 @@ pub struct Options {
     pub filter: Option<String>,
     pub junit: Option<PathBuf>,
     pub jobs: usize,
+    /// Corrupt the golden model's result in the first N cases (one flipped bit), to show that
+    /// the checker and the failure report work.
+    pub inject_faults: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -96,38 +99,30 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 }
 
 struct Case {
+    index: u64,
     name: String,
     seed: u64,
 }
 
 fn list_cases(opts: &Options) -> Vec<Case> {
     let space = ProblemSpace::regression();
-    let name = |i: u64, seed: u64| match opts.suite {
-        Suite::Fp => format!("fp/{i:04}"),
-        Suite::Datapath => format!("datapath/{i:04}_{}", label_of(&space, seed)),
+    let name = |i: Option<u64>, seed: u64| {
+        let id = i.map_or("replay".to_string(), |i| format!("{i:04}"));
+        match opts.suite {
+            Suite::Fp => format!("fp/{id}"),
+            Suite::Datapath => format!("datapath/{id}_{}", label_of(&space, seed)),
+        }
     };
     let all: Vec<Case> = match opts.replay {
-        Some(seed) => vec![Case {
-            name: name(0, seed),
-            seed,
-        }],
+        Some(seed) => vec![Case { index: 0, name: name(None, seed), seed }],
         None => (0..opts.seeds)
             .map(|i| {
                 let seed = case_seed(opts.run_seed, i);
-                Case {
-                    name: name(i, seed),
-                    seed,
-                }
+                Case { index: i, name: name(Some(i), seed), seed }
             })
             .collect(),
     };
-    all.into_iter()
-        .filter(|c| {
-            opts.filter
-                .as_deref()
-                .is_none_or(|f| glob_match(f, &c.name))
-        })
-        .collect()
+    all.into_iter().filter(|c| opts.filter.as_deref().is_none_or(|f| glob_match(f, &c.name))).collect()
 }
 
 /// Per-thread simulation state, created on first use.
@@ -143,14 +138,12 @@ struct Verdict {
     properties: Vec<(String, String)>,
 }
 
-fn run_fp_case(lab: &mut FpLab, seed: u64) -> Verdict {
+fn run_fp_case(lab: &mut FpLab, seed: u64, inject_fault: bool) -> Verdict {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut problems = Vec::new();
     let note = |problems: &mut Vec<String>, what: &str, a: u32, b: u32, got: u32, want: u32| {
         if got != want && problems.len() < 10 {
-            problems.push(format!(
-                "{what}({a:#010x}, {b:#010x}): RTL {got:#010x} vs model {want:#010x}"
-            ));
+            problems.push(format!("{what}({a:#010x}, {b:#010x}): RTL {got:#010x} vs model {want:#010x}"));
         }
     };
     for _ in 0..FP_VECTORS_PER_CASE {
@@ -158,27 +151,14 @@ fn run_fp_case(lab: &mut FpLab, seed: u64) -> Verdict {
         let b = fp_vectors::f32_partner(&mut rng, a);
         let h = fp_vectors::f16_bits(&mut rng);
         let o = lab.eval(a, b, h);
-        note(
-            &mut problems,
-            "fp16_to_fp32",
-            h as u32,
-            0,
-            o.h2f,
-            gf::fp16_to_fp32(h),
-        );
-        note(&mut problems, "mul", a, b, o.mul, gf::fp32_mul(a, b));
+        note(&mut problems, "fp16_to_fp32", h as u32, 0, o.h2f, gf::fp16_to_fp32(h));
+        let fault = if inject_fault && problems.is_empty() { 1 } else { 0 };
+        note(&mut problems, "mul", a, b, o.mul, gf::fp32_mul(a, b) ^ fault);
         note(&mut problems, "add", a, b, o.add, gf::fp32_add(a, b));
         note(&mut problems, "max", a, b, o.max, gf::fp32_max(a, b));
         note(&mut problems, "exp", a, 0, o.exp, gf::fp32_exp(a));
         note(&mut problems, "ln", a, 0, o.ln, gf::fp32_ln(a));
-        note(
-            &mut problems,
-            "fp32_to_fp16",
-            a,
-            0,
-            o.f2h as u32,
-            gf::fp32_to_fp16(a) as u32,
-        );
+        note(&mut problems, "fp32_to_fp16", a, 0, o.f2h as u32, gf::fp32_to_fp16(a) as u32);
     }
     let mut recip_cycles = 0;
     for _ in 0..FP_RECIPS_PER_CASE {
@@ -191,39 +171,23 @@ fn run_fp_case(lab: &mut FpLab, seed: u64) -> Verdict {
             Err(e) => problems.push(e.to_string()),
         }
     }
-    Verdict {
-        problems,
-        rel_err: None,
-        properties: vec![("recip_cycles".into(), recip_cycles.to_string())],
-    }
+    Verdict { problems, rel_err: None, properties: vec![("recip_cycles".into(), recip_cycles.to_string())] }
 }
 
-fn run_datapath_case(units: &mut Units, seed: u64) -> Result<Verdict, SimError> {
+fn run_datapath_case(units: &mut Units, seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
     let p = Problem::generate(&ProblemSpace::regression(), seed);
-    let o = datapath::check(&p, units)?;
+    let o = datapath::check_with(&p, units, inject_fault)?;
     let mut problems = o.mismatches.clone();
-    if let Some(e) = o
-        .rel_err_f64
-        .filter(|e| !o.err_flag && !(*e <= MAX_REL_ERR_F64))
-    {
-        problems.push(format!(
-            "relative error against float64 {e:.3e} exceeds {MAX_REL_ERR_F64:e}"
-        ));
+    if let Some(e) = o.rel_err_f64.filter(|e| !o.err_flag && !(*e <= MAX_REL_ERR_F64)) {
+        problems.push(format!("relative error against float64 {e:.3e} exceeds {MAX_REL_ERR_F64:e}"));
     }
     let properties = vec![
         ("label".into(), p.label()),
         ("pu_cycles".into(), o.pu_cycles.to_string()),
         ("ru_cycles".into(), o.ru_cycles.to_string()),
-        (
-            "max_rel_err_f64".into(),
-            o.rel_err_f64.map_or("n/a".into(), |e| format!("{e:.3e}")),
-        ),
+        ("max_rel_err_f64".into(), o.rel_err_f64.map_or("n/a".into(), |e| format!("{e:.3e}"))),
     ];
-    Ok(Verdict {
-        problems,
-        rel_err: o.rel_err_f64,
-        properties,
-    })
+    Ok(Verdict { problems, rel_err: o.rel_err_f64, properties })
 }
 
 fn replay_command(suite: Suite, seed: u64) -> String {
@@ -245,18 +209,16 @@ pub fn run(opts: &Options) -> Report {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = cases.get(i) else { break };
                     let t0 = Instant::now();
+                    let inject = case.index < opts.inject_faults;
                     let verdict: Result<Verdict, SimError> = match opts.suite {
                         Suite::Fp => match w.lab.as_mut() {
-                            Some(lab) => Ok(run_fp_case(lab, case.seed)),
-                            None => {
-                                FpLab::new().map(|lab| run_fp_case(w.lab.insert(lab), case.seed))
-                            }
+                            Some(lab) => Ok(run_fp_case(lab, case.seed, inject)),
+                            None => FpLab::new().map(|lab| run_fp_case(w.lab.insert(lab), case.seed, inject)),
                         },
-                        Suite::Datapath => run_datapath_case(
-                            w.units
-                                .get_or_insert_with(|| Units::new(datapath::DEFAULT_CLOCK_MHZ)),
-                            case.seed,
-                        ),
+                        Suite::Datapath => {
+                            let units = w.units.get_or_insert_with(|| Units::new(datapath::DEFAULT_CLOCK_MHZ));
+                            run_datapath_case(units, case.seed, inject)
+                        }
                     };
                     let (passed, message, properties) = match verdict {
                         Ok(v) => {
@@ -276,11 +238,8 @@ pub fn run(opts: &Options) -> Report {
                     if !passed {
                         let first = message.lines().next().unwrap_or("");
                         let mut out = std::io::stdout().lock();
-                        let _ = writeln!(
-                            out,
-                            "FAIL {} seed={:#x}: {first}\n     replay: {replay}",
-                            case.name, case.seed
-                        );
+                        let _ =
+                            writeln!(out, "FAIL {} seed={:#x}: {first}\n     replay: {replay}", case.name, case.seed);
                     }
                     let r = CaseResult {
                         name: case.name.clone(),
@@ -296,12 +255,8 @@ pub fn run(opts: &Options) -> Report {
             });
         }
     });
-    let cases: Vec<CaseResult> = results
-        .into_inner()
-        .unwrap()
-        .into_iter()
-        .map(|r| r.expect("every case ran"))
-        .collect();
+    let cases: Vec<CaseResult> =
+        results.into_inner().unwrap().into_iter().map(|r| r.expect("every case ran")).collect();
     let failed = cases.iter().filter(|c| !c.passed).count();
     Report {
         passed: cases.len() - failed,
@@ -318,14 +273,8 @@ mod tests {
 
     #[test]
     fn glob() {
-        assert!(glob_match(
-            "datapath/*_L4_*",
-            "datapath/0001_d64_L4_R16_n3_t1_Random"
-        ));
-        assert!(!glob_match(
-            "datapath/*_L4_*",
-            "datapath/0001_d64_L16_R4_n3_t1_Random"
-        ));
+        assert!(glob_match("datapath/*_L4_*", "datapath/0001_d64_L4_R16_n3_t1_Random"));
+        assert!(!glob_match("datapath/*_L4_*", "datapath/0001_d64_L16_R4_n3_t1_Random"));
         assert!(glob_match("fp/00?1", "fp/0011"));
         assert!(glob_match("*", ""));
     }

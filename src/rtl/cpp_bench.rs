@@ -14,9 +14,7 @@ pub fn run_pu(
 ) -> Result<(u64, f64, u32), SimError> {
     let nb = dim.div_ceil(lanes);
     if query.len() != nb * lanes || kv.len() != tokens * 2 * nb * lanes {
-        return Err(SimError::Input(
-            "C++ bench stimulus is not laid out in whole beats".into(),
-        ));
+        return Err(SimError::Input("C++ bench stimulus is not laid out in whole beats".into()));
     }
     let s = ffi::pam_pu_bench_stimulus {
         lanes: lanes as u32,
@@ -36,9 +34,7 @@ pub fn run_pu(
     // reads; both outlive the call, and `r` is a plain struct it fills.
     let rc = unsafe { f(&s, &mut r) };
     if rc != 0 {
-        return Err(SimError::Input(format!(
-            "C++ testbench failed with code {rc}"
-        )));
+        return Err(SimError::Input(format!("C++ testbench failed with code {rc}")));
     }
     Ok((r.cycles, r.seconds, r.out_m))
 }

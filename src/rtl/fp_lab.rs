@@ -53,18 +53,7 @@ impl FpLab {
             port("rcp_o")?,
         );
         let rst = port("rst_ni")?;
-        let mut lab = FpLab {
-            m,
-            a,
-            b,
-            h,
-            outs,
-            rcp_valid,
-            rcp_ready,
-            rcp_out_valid,
-            rcp_out_ready,
-            rcp,
-        };
+        let mut lab = FpLab { m, a, b, h, outs, rcp_valid, rcp_ready, rcp_out_valid, rcp_out_ready, rcp };
         lab.m.set(rst, 0);
         lab.m.tick();
         lab.m.tick();
@@ -79,15 +68,7 @@ impl FpLab {
         self.m.set(self.h, h as u64);
         self.m.eval();
         let g = |i: usize| self.m.get(self.outs[i]) as u32;
-        FpLabOut {
-            h2f: g(0),
-            mul: g(1),
-            add: g(2),
-            max: g(3),
-            exp: g(4),
-            ln: g(5),
-            f2h: g(6) as u16,
-        }
+        FpLabOut { h2f: g(0), mul: g(1), add: g(2), max: g(3), exp: g(4), ln: g(5), f2h: g(6) as u16 }
     }
 
     /// 1 / a through the sequential reciprocal unit; returns the result and the cycles from
@@ -106,10 +87,7 @@ impl FpLab {
             }
             waited += 1;
             if waited > RECIP_HANG_CYCLES {
-                return Err(SimError::Hang {
-                    unit: "recip",
-                    cycles: waited,
-                });
+                return Err(SimError::Hang { unit: "recip", cycles: waited });
             }
         }
         self.m.set(self.rcp_valid, 0);
@@ -123,10 +101,7 @@ impl FpLab {
             }
             self.m.rise();
             if self.m.cycles() - start > RECIP_HANG_CYCLES {
-                return Err(SimError::Hang {
-                    unit: "recip",
-                    cycles: RECIP_HANG_CYCLES,
-                });
+                return Err(SimError::Hang { unit: "recip", cycles: RECIP_HANG_CYCLES });
             }
         }
     }

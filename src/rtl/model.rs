@@ -83,34 +83,17 @@ impl VModel {
         let ports_fn = vt.ports.expect("shim without ports");
         // SAFETY: `handle` is live; the table it returns lives as long as the model and holds
         // `count` entries whose names are NUL-terminated static strings.
-        let table =
-            unsafe { std::slice::from_raw_parts(ports_fn(handle.as_ptr(), &mut count), count) };
+        let table = unsafe { std::slice::from_raw_parts(ports_fn(handle.as_ptr(), &mut count), count) };
         let mut names = Vec::with_capacity(count);
         let mut slots = Vec::with_capacity(count);
         for p in table {
             // SAFETY: see above: `name` points at a static C string.
-            names.push(
-                unsafe { CStr::from_ptr(p.name) }
-                    .to_string_lossy()
-                    .into_owned(),
-            );
-            slots.push(PortSlot {
-                ptr: p.ptr,
-                width: p.width,
-            });
+            names.push(unsafe { CStr::from_ptr(p.name) }.to_string_lossy().into_owned());
+            slots.push(PortSlot { ptr: p.ptr, width: p.width });
         }
         let half_period_ps = (1e6 / clock_mhz / 2.0).round().max(1.0) as u64;
-        let mut m = VModel {
-            vt,
-            handle,
-            names,
-            slots,
-            clk: PortId(0),
-            time_ps: 0,
-            half_period_ps,
-            tracing: false,
-            cycles: 0,
-        };
+        let mut m =
+            VModel { vt, handle, names, slots, clk: PortId(0), time_ps: 0, half_period_ps, tracing: false, cycles: 0 };
         m.clk = m.port("clk_i")?;
         Ok(m)
     }
@@ -120,10 +103,7 @@ impl VModel {
             .iter()
             .position(|n| n == name)
             .map(PortId)
-            .ok_or_else(|| SimError::NoPort {
-                model: self.name().into(),
-                port: name.into(),
-            })
+            .ok_or_else(|| SimError::NoPort { model: self.name().into(), port: name.into() })
     }
 
     pub fn width(&self, p: PortId) -> u32 {
@@ -132,9 +112,7 @@ impl VModel {
 
     pub fn name(&self) -> &'static str {
         // SAFETY: the vtable's name is a static C string.
-        unsafe { CStr::from_ptr(self.vt.name) }
-            .to_str()
-            .unwrap_or("?")
+        unsafe { CStr::from_ptr(self.vt.name) }.to_str().unwrap_or("?")
     }
 
     /// Writes a port of width <= 64.
@@ -257,12 +235,10 @@ impl VModel {
 
     /// Starts an FST dump of every signal (GTKWave reads it directly); time unit 1 ps.
     pub fn trace_open(&mut self, path: &Path) -> Result<(), SimError> {
-        let c = CString::new(path.to_string_lossy().as_bytes())
-            .map_err(|_| SimError::Trace(path.display().to_string()))?;
+        let c =
+            CString::new(path.to_string_lossy().as_bytes()).map_err(|_| SimError::Trace(path.display().to_string()))?;
         // SAFETY: live model; `c` outlives the call (the shim copies the path).
-        let rc = unsafe {
-            (self.vt.trace_open.unwrap_unchecked())(self.handle.as_ptr(), c.as_ptr(), 99)
-        };
+        let rc = unsafe { (self.vt.trace_open.unwrap_unchecked())(self.handle.as_ptr(), c.as_ptr(), 99) };
         if rc != 0 {
             return Err(SimError::Trace(path.display().to_string()));
         }

@@ -60,11 +60,7 @@ impl PuSim {
         let top = match lanes {
             16 => Top::Pu16,
             4 => Top::Pu4,
-            _ => {
-                return Err(SimError::Input(format!(
-                    "no PU model with {lanes} lanes (built: 16, 4)"
-                )))
-            }
+            _ => return Err(SimError::Input(format!("no PU model with {lanes} lanes (built: 16, 4)"))),
         };
         let m = VModel::new(top, clock_mhz)?;
         let port = |n: &str| m.port(n);
@@ -88,14 +84,7 @@ impl PuSim {
         };
         let in_words = vec![0; m.width(p.in_data_i).div_ceil(32) as usize];
         let out_words = vec![0; m.width(p.out_data_o).div_ceil(32) as usize];
-        let mut pu = PuSim {
-            m,
-            p,
-            lanes,
-            dim: 0,
-            in_words,
-            out_words,
-        };
+        let mut pu = PuSim { m, p, lanes, dim: 0, in_words, out_words };
         pu.reset();
         Ok(pu)
     }
@@ -124,19 +113,12 @@ impl PuSim {
     /// Loads the (already 1/sqrt(d)-scaled) FP16 query; its length sets the head dimension.
     pub fn load_query(&mut self, q: &[u16]) -> Result<u64, SimError> {
         if q.is_empty() || q.len() > DMAX {
-            return Err(SimError::Dim {
-                dim: q.len(),
-                max: DMAX,
-                unit: "PU",
-            });
+            return Err(SimError::Dim { dim: q.len(), max: DMAX, unit: "PU" });
         }
         self.dim = q.len();
         let nb = beats(self.dim, self.lanes);
         let lanes = self.lanes;
-        self.command(OP_LOAD_Q, 0, nb as u64, false, |b, w| {
-            pack16(q, lanes, b, w)
-        })
-        .map(|(_, c)| c)
+        self.command(OP_LOAD_Q, 0, nb as u64, false, |b, w| pack16(q, lanes, b, w)).map(|(_, c)| c)
     }
 
     /// Runs local attention over tokens whose k and v are stored token after token
@@ -164,11 +146,7 @@ impl PuSim {
         };
         let (partial, cycles) = self.command(OP_RUN, n as u64, (n * per_tok) as u64, true, fill)?;
         let err = self.m.get(self.p.err_o) != 0;
-        Ok(PuRun {
-            partial: partial.expect("drained"),
-            err,
-            cycles,
-        })
+        Ok(PuRun { partial: partial.expect("drained"), err, cycles })
     }
 
     /// Presents a command, streams `n_in` input beats, and (when `drain`) collects the output
@@ -183,21 +161,9 @@ impl PuSim {
     ) -> Result<(Option<Partial>, u64), SimError> {
         let start = self.m.cycles();
         let p = &self.p;
-        let (cfg, cv, cr, co, cn) = (
-            p.cfg_dim_i,
-            p.cmd_valid_i,
-            p.cmd_ready_o,
-            p.cmd_op_i,
-            p.cmd_ntok_i,
-        );
+        let (cfg, cv, cr, co, cn) = (p.cfg_dim_i, p.cmd_valid_i, p.cmd_ready_o, p.cmd_op_i, p.cmd_ntok_i);
         let (iv, ir, id) = (p.in_valid_i, p.in_ready_o, p.in_data_i);
-        let (ov, od, ol, om, oll) = (
-            p.out_valid_o,
-            p.out_data_o,
-            p.out_last_o,
-            p.out_m_o,
-            p.out_l_o,
-        );
+        let (ov, od, ol, om, oll) = (p.out_valid_o, p.out_data_o, p.out_last_o, p.out_m_o, p.out_l_o);
         self.m.set(cfg, self.dim as u64);
         self.m.set(cv, 1);
         self.m.set(co, op);
@@ -212,10 +178,7 @@ impl PuSim {
             }
             idle += 1;
             if idle > HANG_CYCLES {
-                return Err(SimError::Hang {
-                    unit: "PU",
-                    cycles: idle,
-                });
+                return Err(SimError::Hang { unit: "PU", cycles: idle });
             }
         }
         self.m.set(cv, 0);
@@ -260,10 +223,7 @@ impl PuSim {
             idle = if in_fire || out_fire { 0 } else { idle + 1 };
             if idle > HANG_CYCLES {
                 self.in_words = words;
-                return Err(SimError::Hang {
-                    unit: "PU",
-                    cycles: idle,
-                });
+                return Err(SimError::Hang { unit: "PU", cycles: idle });
             }
         }
         self.m.set(iv, 0);

@@ -61,11 +61,7 @@ impl RuSim {
         let top = match lanes {
             16 => Top::Ru16,
             4 => Top::Ru4,
-            _ => {
-                return Err(SimError::Input(format!(
-                    "no RU model with {lanes} lanes (built: 16, 4)"
-                )))
-            }
+            _ => return Err(SimError::Input(format!("no RU model with {lanes} lanes (built: 16, 4)"))),
         };
         let m = VModel::new(top, clock_mhz)?;
         let port = |n: &str| m.port(n);
@@ -92,13 +88,7 @@ impl RuSim {
         };
         let in_words = vec![0; m.width(p.in_data_i).div_ceil(32) as usize];
         let out_words = vec![0; m.width(p.out_data_o).div_ceil(32) as usize];
-        let mut ru = RuSim {
-            m,
-            p,
-            lanes,
-            in_words,
-            out_words,
-        };
+        let mut ru = RuSim { m, p, lanes, in_words, out_words };
         ru.reset();
         Ok(ru)
     }
@@ -124,18 +114,9 @@ impl RuSim {
     }
 
     /// Merges `parts` (all of dimension `dim`); `finalize` selects FINAL over MERGE.
-    pub fn reduce(
-        &mut self,
-        dim: usize,
-        parts: &[Partial],
-        finalize: bool,
-    ) -> Result<RuRun, SimError> {
+    pub fn reduce(&mut self, dim: usize, parts: &[Partial], finalize: bool) -> Result<RuRun, SimError> {
         if dim == 0 || dim > DMAX {
-            return Err(SimError::Dim {
-                dim,
-                max: DMAX,
-                unit: "RU",
-            });
+            return Err(SimError::Dim { dim, max: DMAX, unit: "RU" });
         }
         if let Some(bad) = parts.iter().find(|p| p.dim() != dim) {
             return Err(SimError::Input(format!(
@@ -146,22 +127,10 @@ impl RuSim {
         let start = self.m.cycles();
         let nb = beats(dim, self.lanes);
         let p = &self.p;
-        let (cfg, cv, cr, co, cn) = (
-            p.cfg_dim_i,
-            p.cmd_valid_i,
-            p.cmd_ready_o,
-            p.cmd_op_i,
-            p.cmd_nparts_i,
-        );
+        let (cfg, cv, cr, co, cn) = (p.cfg_dim_i, p.cmd_valid_i, p.cmd_ready_o, p.cmd_op_i, p.cmd_nparts_i);
         let (iv, ir, id, im, il) = (p.in_valid_i, p.in_ready_o, p.in_data_i, p.in_m_i, p.in_l_i);
-        let (ov, od, ol, om, oll, olse) = (
-            p.out_valid_o,
-            p.out_data_o,
-            p.out_last_o,
-            p.out_m_o,
-            p.out_l_o,
-            p.out_lse_o,
-        );
+        let (ov, od, ol, om, oll, olse) =
+            (p.out_valid_o, p.out_data_o, p.out_last_o, p.out_m_o, p.out_l_o, p.out_lse_o);
         self.m.set(cfg, dim as u64);
         self.m.set(cv, 1);
         self.m.set(co, if finalize { OP_FINAL } else { OP_MERGE });
@@ -176,10 +145,7 @@ impl RuSim {
             }
             idle += 1;
             if idle > HANG_CYCLES {
-                return Err(SimError::Hang {
-                    unit: "RU",
-                    cycles: idle,
-                });
+                return Err(SimError::Hang { unit: "RU", cycles: idle });
             }
         }
         self.m.set(cv, 0);
@@ -228,23 +194,12 @@ impl RuSim {
             }
             idle = if in_fire || out_fire { 0 } else { idle + 1 };
             if idle > HANG_CYCLES {
-                return Err(SimError::Hang {
-                    unit: "RU",
-                    cycles: idle,
-                });
+                return Err(SimError::Hang { unit: "RU", cycles: idle });
             }
         }
         self.m.set(iv, 0);
         let err = self.m.get(self.p.err_o) != 0;
-        let output = if finalize {
-            RuOutput::Final { out: out16, lse }
-        } else {
-            RuOutput::Merged(merged)
-        };
-        Ok(RuRun {
-            output,
-            err,
-            cycles: self.m.cycles() - start,
-        })
+        let output = if finalize { RuOutput::Final { out: out16, lse } } else { RuOutput::Merged(merged) };
+        Ok(RuRun { output, err, cycles: self.m.cycles() - start })
     }
 }

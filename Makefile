@@ -1,0 +1,55 @@
+# pam: entry points. `bash scripts/setup.sh` first on a new machine (the README's commands do).
+#
+#   make run      build, then run the default scenario with waveforms into out/pu_smoke
+#   make test     everything CI checks: RTL lint, rustfmt, clippy, unit and integration tests,
+#                 the hardware regression (fp and datapath suites, JUnit in out/), GTKWave views
+#   make regress  the hardware regression alone
+#   make bench    the benchmarks (figures printed, nothing asserted)
+
+CARGO    ?= cargo
+PAM      := target/release/pam
+SCENARIO ?= scenarios/pu_smoke.yaml
+OUT      ?= out
+# Regression sizes; `make regress DATAPATH_SEEDS=20000` for a long run.
+FP_SEEDS       ?= 50
+DATAPATH_SEEDS ?= 2000
+
+.PHONY: setup build run test lint fmt clippy unit regress waves-check bench clean
+
+setup:
+	bash scripts/setup.sh
+
+build:
+	$(CARGO) build --release --locked
+
+run: build
+	$(PAM) run $(SCENARIO) --out $(OUT)/$(basename $(notdir $(SCENARIO))) --waves
+
+test: lint fmt clippy unit regress waves-check
+
+lint:
+	scripts/lint-rtl.sh
+
+fmt:
+	$(CARGO) fmt --check
+
+clippy:
+	$(CARGO) clippy --release --locked --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --release --locked
+
+regress: build
+	$(PAM) regress --suite fp --seeds $(FP_SEEDS) --junit $(OUT)/junit-fp.xml
+	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --junit $(OUT)/junit-datapath.xml
+
+waves-check: build
+	scripts/check-waves.sh $(PAM)
+
+bench: build
+	$(PAM) bench pu --lanes 16
+	$(PAM) bench pu --lanes 4
+
+clean:
+	$(CARGO) clean
+	rm -rf $(OUT)

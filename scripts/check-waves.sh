@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Opens FST dumps of every PU and RU width in GTKWave (headless, under Xvfb) with the shipped
+# views of waveforms/, and fails unless every trace of each view resolves in its dump.
+# Usage: scripts/check-waves.sh [path/to/pam]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pam=${1:-target/release/pam}
+for t in gtkwave xvfb-run; do
+  command -v $t >/dev/null || { echo "check-waves: $t missing (bash scripts/setup.sh installs it)"; exit 1; }
+done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat > "$work/count.tcl" <<'TCL'
+puts "TRACES [gtkwave::getTotalNumTraces]"
+gtkwave::/File/Quit
+TCL
+for lanes in 16 4; do
+  cat > "$work/w$lanes.yaml" <<YAML
+name: waves_$lanes
+datapath:
+  problems: 1
+  pu_lanes: [$lanes]
+  ru_lanes: [$lanes]
+  head_dim: {min: 40, max: 40}
+  tokens: {min: 6, max: 6}
+  tiles: {min: 2, max: 2}
+  amplitude: {min: 1, max: 1}
+  waves: 1
+YAML
+  "$pam" run "$work/w$lanes.yaml" --out "$work/out$lanes" --waves >/dev/null
+done
+fail=0
+for dump in "$work"/out*/*.fst; do
+  case "$dump" in
+    *_pu16.fst) view=waveforms/pu.gtkw ;;
+    *_pu4.fst) view=waveforms/pu4.gtkw ;;
+    *_ru16.fst) view=waveforms/ru.gtkw ;;
+    *_ru4.fst) view=waveforms/ru4.gtkw ;;
+  esac
+  # A view lists signals (TOP....) and group delimiters (-...): each is one trace.
+  want=$(grep -c -E '^(TOP\.|-)' "$view")
+  got=$(timeout 120 xvfb-run -a gtkwave -S "$work/count.tcl" "$dump" "$view" 2>/dev/null | sed -n 's/^TRACES //p')
+  if [ "$got" = "$want" ]; then
+    echo "check-waves: $(basename "$dump") with $view: $got traces"
+  else
+    echo "check-waves: $(basename "$dump") with $view: GTKWave shows ${got:-none} of $want traces"; fail=1
+  fi
+done
+exit $fail
