@@ -53,6 +53,8 @@ pub struct Outcome {
     pub rel_err_f64: Option<f64>,
     /// |lse - lse_ref| (None without tokens).
     pub lse_abs_err: Option<f64>,
+    /// The output is within [`golden::reference::within_bound`] of float64 (true without tokens).
+    pub within_bound: bool,
     /// The units' error flag (NaN/infinity input), as RTL reported it.
     pub err_flag: bool,
     pub pu_cycles: u64,
@@ -141,10 +143,12 @@ pub fn check_with(p: &Problem, units: &mut Units, inject_fault: bool) -> Result<
     let q: Vec<f64> = p.q.iter().map(|&x| f16_to_f64(x)).collect();
     let k: Vec<f64> = p.k.iter().map(|&x| f16_to_f64(x)).collect();
     let v: Vec<f64> = p.v.iter().map(|&x| f16_to_f64(x)).collect();
-    if let Some((o_ref, lse_ref)) = golden::reference::attention(&q, &k, &v) {
+    out.within_bound = true;
+    if let Some(r) = golden::reference::attention(&q, &k, &v) {
         let o: Vec<f64> = out.out.iter().map(|&x| f16_to_f64(x)).collect();
-        out.rel_err_f64 = Some(golden::reference::rel_err(&o, &o_ref));
-        out.lse_abs_err = Some((f32::from_bits(out.lse) as f64 - lse_ref).abs());
+        out.rel_err_f64 = Some(golden::reference::rel_err(&o, &r.out));
+        out.lse_abs_err = Some((f32::from_bits(out.lse) as f64 - r.lse).abs());
+        out.within_bound = golden::reference::within_bound(&o, &r);
     }
     Ok(out)
 }

@@ -8,15 +8,18 @@ pub fn beats(dim: usize, lanes: usize) -> usize {
     dim.div_ceil(lanes)
 }
 
+/// Index range of beat `b` inside a vector of `len` elements.
+#[inline]
+fn beat_range(len: usize, lanes: usize, b: usize) -> std::ops::Range<usize> {
+    (b * lanes).min(len)..((b + 1) * lanes).min(len)
+}
+
 /// Packs beat `b` of an FP16 vector into 32-bit words (two elements per word).
 #[inline]
 pub fn pack16(x: &[u16], lanes: usize, b: usize, words: &mut [u32]) {
     words.fill(0);
-    let base = b * lanes;
-    for i in 0..lanes {
-        if let Some(&e) = x.get(base + i) {
-            words[i / 2] |= (e as u32) << (16 * (i % 2));
-        }
+    for (i, &e) in x[beat_range(x.len(), lanes, b)].iter().enumerate() {
+        words[i / 2] |= (e as u32) << (16 * (i % 2));
     }
 }
 
@@ -24,33 +27,26 @@ pub fn pack16(x: &[u16], lanes: usize, b: usize, words: &mut [u32]) {
 #[inline]
 pub fn pack32(x: &[u32], lanes: usize, b: usize, words: &mut [u32]) {
     words.fill(0);
-    let base = b * lanes;
-    for i in 0..lanes {
-        if let Some(&e) = x.get(base + i) {
-            words[i] = e;
-        }
+    for (w, &e) in words.iter_mut().zip(&x[beat_range(x.len(), lanes, b)]) {
+        *w = e;
     }
 }
 
 /// Unpacks beat `b` of an FP32 vector of length `x.len()`.
 #[inline]
 pub fn unpack32(words: &[u32], lanes: usize, b: usize, x: &mut [u32]) {
-    let base = b * lanes;
-    for i in 0..lanes {
-        if let Some(e) = x.get_mut(base + i) {
-            *e = words[i];
-        }
+    let r = beat_range(x.len(), lanes, b);
+    for (e, &w) in x[r].iter_mut().zip(words) {
+        *e = w;
     }
 }
 
 /// Unpacks beat `b` of an FP16 vector carried in the low half of each 32-bit lane.
 #[inline]
 pub fn unpack16_in32(words: &[u32], lanes: usize, b: usize, x: &mut [u16]) {
-    let base = b * lanes;
-    for i in 0..lanes {
-        if let Some(e) = x.get_mut(base + i) {
-            *e = words[i] as u16;
-        }
+    let r = beat_range(x.len(), lanes, b);
+    for (e, &w) in x[r].iter_mut().zip(words) {
+        *e = w as u16;
     }
 }
 

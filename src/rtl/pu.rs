@@ -128,7 +128,7 @@ impl PuSim {
         if dim == 0 {
             return Err(SimError::Input("PU run before any query was loaded".into()));
         }
-        if k.len() != v.len() || k.len() % dim != 0 {
+        if k.len() != v.len() || !k.len().is_multiple_of(dim) {
             return Err(SimError::Input(format!(
                 "k ({}) and v ({}) must both hold whole tokens of dimension {dim}",
                 k.len(),
@@ -229,13 +229,14 @@ impl PuSim {
         self.m.set(iv, 0);
         self.in_words = words;
         // LOAD_Q ends when the PU has taken the query out of its buffer and is idle again.
-        while !drain {
-            self.m.fall();
-            let ready = self.m.get(cr) != 0;
-            if ready {
-                break;
+        if !drain {
+            loop {
+                self.m.fall();
+                if self.m.get(cr) != 0 {
+                    break;
+                }
+                self.m.rise();
             }
-            self.m.rise();
         }
         Ok((out, self.m.cycles() - start))
     }

@@ -1,0 +1,162 @@
+//! The `pam` command line as a user drives it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn pam(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pam")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("pam-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const SMALL: &str = "name: small\nseed: 3\ndatapath:\n  problems: 12\n  pu_lanes: [16, 4]\n  ru_lanes: [16, 4]\n  head_dim: {min: 1, max: 256}\n  tokens: {min: 0, max: 64}\n  tiles: {min: 1, max: 3}\n  amplitude: {min: 0.05, max: 32}\n  waves: 1\n";
+
+#[test]
+fn run_writes_a_summary_and_waveforms() {
+    let d = tmp("run");
+    let sc = d.join("small.yaml");
+    std::fs::write(&sc, SMALL).unwrap();
+    let out = d.join("out");
+    let o = pam(&["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap(), "--waves"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["checked"], 12);
+    assert_eq!(s["mismatches"], 0);
+    assert!(s["max_rel_err_f64"].as_f64().unwrap() <= 1e-3);
+    assert!(s["cycles"].as_u64().unwrap() > 0);
+    assert_eq!(s["seed"], 3);
+    let fst: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "fst"))
+        .collect();
+    assert_eq!(fst.len(), 2, "one PU and one RU dump");
+    assert!(fst.iter().all(|e| e.metadata().unwrap().len() > 1000));
+    assert!(text(&o).contains("gtkwave "), "the summary says how to open the dump");
+
+    // The same seed gives the same numbers.
+    let again = d.join("again");
+    let o2 = pam(&["run", sc.to_str().unwrap(), "--out", again.to_str().unwrap()]);
+    assert!(o2.status.success());
+    let s2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(again.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        (s["cycles"].clone(), s["max_rel_err_f64"].clone()),
+        (s2["cycles"].clone(), s2["max_rel_err_f64"].clone())
+    );
+}
+
+fn bad_scenario(body: &str) -> String {
+    let d = tmp(&format!("bad{}", body.len()));
+    let sc = d.join("bad.yaml");
+    std::fs::write(&sc, body).unwrap();
+    let o = pam(&["run", sc.to_str().unwrap(), "--out", d.join("o").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(!t.contains("panicked"), "{t}");
+    assert!(t.contains("bad.yaml"), "the message names the file: {t}");
+    t
+}
+
+#[test]
+fn bad_scenarios_are_rejected_with_file_line_and_field() {
+    let t = bad_scenario(&SMALL.replace("  waves: 1\n", "  waves: 1\n  wavez: 2\n"));
+    assert!(t.contains("wavez") && t.contains("line 12"), "{t}");
+    let t = bad_scenario(&SMALL.replace("max: 256", "max: 512"));
+    assert!(t.contains(":7:") && t.contains("datapath.head_dim") && t.contains("1..=256"), "{t}");
+    let t = bad_scenario(&SMALL.replace("tiles: {min: 1, max: 3}", "tiles: {min: 0, max: 3}"));
+    assert!(t.contains(":9:") && t.contains("datapath.tiles"), "{t}");
+    let t = bad_scenario(&SMALL.replace("problems: 12", "problems: -1"));
+    assert!(t.contains("line 4"), "{t}");
+    let t = bad_scenario("name: [unclosed\n");
+    assert!(t.contains("line"), "{t}");
+    let o = pam(&["run", "/nonexistent/x.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("/nonexistent/x.yaml"));
+}
+
+fn junit_cases(path: &Path) -> Vec<(String, String)> {
+    let x = std::fs::read_to_string(path).unwrap();
+    x.split("<testcase ")
+        .skip(1)
+        .map(|c| {
+            let name = c.split(" name=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+            let seed = c.split("name=\"seed\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+            (name, seed)
+        })
+        .collect()
+}
+
+#[test]
+fn regress_reports_junit_with_seeds_and_replays_a_case() {
+    let d = tmp("regress");
+    let j = d.join("J.xml");
+    let o = pam(&["regress", "--suite", "datapath", "--seeds", "6", "--junit", j.to_str().unwrap()]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.lines().any(|l| l == "6 passed, 0 failed"), "{t}");
+    let cases = junit_cases(&j);
+    assert_eq!(cases.len(), 6);
+    let (name, seed) = &cases[3];
+    let o = pam(&["regress", "--suite", "datapath", "--replay", seed]);
+    let t = text(&o);
+    assert!(o.status.success() && t.lines().any(|l| l == "1 passed, 0 failed"), "{t}");
+    // The replayed case is the same problem: same label.
+    let label = name.split_once('_').unwrap().1;
+    let j2 = d.join("J2.xml");
+    pam(&["regress", "--suite", "datapath", "--replay", seed, "--junit", j2.to_str().unwrap()]);
+    assert!(junit_cases(&j2)[0].0.ends_with(label));
+}
+
+#[test]
+fn regress_failures_name_the_seed_and_fail_the_run() {
+    let d = tmp("fail");
+    let j = d.join("J.xml");
+    let o = pam(&[
+        "regress",
+        "--suite",
+        "datapath",
+        "--seeds",
+        "4",
+        "--inject-faults",
+        "2",
+        "--junit",
+        j.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert_eq!(t.lines().filter(|l| l.starts_with("FAIL datapath/")).count(), 2, "{t}");
+    assert_eq!(
+        t.lines().filter(|l| l.trim_start().starts_with("replay: pam regress --suite datapath --replay 0x")).count(),
+        2
+    );
+    assert!(t.lines().any(|l| l == "2 passed, 2 failed"), "{t}");
+    let x = std::fs::read_to_string(&j).unwrap();
+    assert_eq!(x.matches("<failure ").count(), 2);
+
+    let o = pam(&["regress", "--suite", "fp", "--seeds", "2", "--inject-faults", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).lines().any(|l| l == "1 passed, 1 failed"));
+}
+
+#[test]
+fn regress_filter_selects_cases_by_name() {
+    let o = pam(&["regress", "--suite", "datapath", "--seeds", "40", "--filter", "*_L4_*"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    let line = t.lines().find(|l| l.ends_with("0 failed")).unwrap();
+    let passed: usize = line.split(' ').next().unwrap().parse().unwrap();
+    assert!(passed > 0 && passed < 40, "{t}");
+    // A filter that matches nothing ran no test: that is a failure, not a silent pass.
+    assert!(!pam(&["regress", "--suite", "datapath", "--seeds", "3", "--filter", "nothing*"]).status.success());
+}
