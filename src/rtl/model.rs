@@ -43,6 +43,24 @@ impl Top {
     }
 }
 
+/// Declares a struct of [`PortId`]s named like the RTL ports, with a `lookup` that finds each
+/// one by its name in a model (an error names the missing port).
+macro_rules! port_set {
+    ($(#[$meta:meta])* $name:ident { $($port:ident),* $(,)? }) => {
+        $(#[$meta])*
+        struct $name {
+            $($port: $crate::rtl::model::PortId),*
+        }
+
+        impl $name {
+            fn lookup(m: &$crate::rtl::model::VModel) -> Result<Self, $crate::error::SimError> {
+                Ok($name { $($port: m.port(stringify!($port))?),* })
+            }
+        }
+    };
+}
+pub(crate) use port_set;
+
 /// Index of a port in its model's port table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortId(usize);
@@ -214,6 +232,31 @@ impl VModel {
     pub fn tick(&mut self) {
         self.fall();
         self.rise();
+    }
+
+    /// Synchronous reset: `rst_n` low for two cycles, then high.
+    pub fn reset(&mut self, rst_n: PortId) {
+        self.set(rst_n, 0);
+        self.tick();
+        self.tick();
+        self.set(rst_n, 1);
+    }
+
+    /// Raises `valid`, waits for `ready` (sampled between the edges, as a flop would see it),
+    /// takes the rising edge that transfers, and drops `valid`. Fails after `limit` cycles.
+    pub fn handshake(&mut self, valid: PortId, ready: PortId, limit: u64, unit: &'static str) -> Result<(), SimError> {
+        self.set(valid, 1);
+        for _ in 0..=limit {
+            self.fall();
+            let fire = self.get(ready) != 0;
+            self.rise();
+            if fire {
+                self.set(valid, 0);
+                return Ok(());
+            }
+        }
+        self.set(valid, 0);
+        Err(SimError::Hang { unit, cycles: limit })
     }
 
     /// Rising edges seen since creation.

@@ -5,7 +5,7 @@
 //! a testbench on a real clock would.
 
 use super::beats::{beats, pack16, unpack32};
-use super::model::{PortId, Top, VModel};
+use super::model::{port_set, Top, VModel};
 use crate::error::SimError;
 use crate::partial::Partial;
 
@@ -26,24 +26,24 @@ pub struct PuRun {
     pub cycles: u64,
 }
 
-struct Ports {
-    rst_ni: PortId,
-    cfg_dim_i: PortId,
-    cmd_valid_i: PortId,
-    cmd_ready_o: PortId,
-    cmd_op_i: PortId,
-    cmd_ntok_i: PortId,
-    in_valid_i: PortId,
-    in_ready_o: PortId,
-    in_data_i: PortId,
-    out_valid_o: PortId,
-    out_ready_i: PortId,
-    out_data_o: PortId,
-    out_last_o: PortId,
-    out_m_o: PortId,
-    out_l_o: PortId,
-    err_o: PortId,
-}
+port_set!(Ports {
+    rst_ni,
+    cfg_dim_i,
+    cmd_valid_i,
+    cmd_ready_o,
+    cmd_op_i,
+    cmd_ntok_i,
+    in_valid_i,
+    in_ready_o,
+    in_data_i,
+    out_valid_o,
+    out_ready_i,
+    out_data_o,
+    out_last_o,
+    out_m_o,
+    out_l_o,
+    err_o,
+});
 
 pub struct PuSim {
     m: VModel,
@@ -63,25 +63,7 @@ impl PuSim {
             _ => return Err(SimError::Input(format!("no PU model with {lanes} lanes (built: 16, 4)"))),
         };
         let m = VModel::new(top, clock_mhz)?;
-        let port = |n: &str| m.port(n);
-        let p = Ports {
-            rst_ni: port("rst_ni")?,
-            cfg_dim_i: port("cfg_dim_i")?,
-            cmd_valid_i: port("cmd_valid_i")?,
-            cmd_ready_o: port("cmd_ready_o")?,
-            cmd_op_i: port("cmd_op_i")?,
-            cmd_ntok_i: port("cmd_ntok_i")?,
-            in_valid_i: port("in_valid_i")?,
-            in_ready_o: port("in_ready_o")?,
-            in_data_i: port("in_data_i")?,
-            out_valid_o: port("out_valid_o")?,
-            out_ready_i: port("out_ready_i")?,
-            out_data_o: port("out_data_o")?,
-            out_last_o: port("out_last_o")?,
-            out_m_o: port("out_m_o")?,
-            out_l_o: port("out_l_o")?,
-            err_o: port("err_o")?,
-        };
+        let p = Ports::lookup(&m)?;
         let in_words = vec![0; m.width(p.in_data_i).div_ceil(32) as usize];
         let out_words = vec![0; m.width(p.out_data_o).div_ceil(32) as usize];
         let mut pu = PuSim { m, p, lanes, dim: 0, in_words, out_words };
@@ -98,16 +80,12 @@ impl PuSim {
     }
 
     /// Two cycles of synchronous reset.
+    /// Synchronous reset, with every input handshake idle.
     pub fn reset(&mut self) {
-        let p = &self.p;
-        let (rst, cv, iv, or) = (p.rst_ni, p.cmd_valid_i, p.in_valid_i, p.out_ready_i);
-        self.m.set(cv, 0);
-        self.m.set(iv, 0);
-        self.m.set(or, 1);
-        self.m.set(rst, 0);
-        self.m.tick();
-        self.m.tick();
-        self.m.set(rst, 1);
+        self.m.set(self.p.cmd_valid_i, 0);
+        self.m.set(self.p.in_valid_i, 0);
+        self.m.set(self.p.out_ready_i, 1);
+        self.m.reset(self.p.rst_ni);
     }
 
     /// Loads the (already 1/sqrt(d)-scaled) FP16 query; its length sets the head dimension.
@@ -165,23 +143,9 @@ impl PuSim {
         let (iv, ir, id) = (p.in_valid_i, p.in_ready_o, p.in_data_i);
         let (ov, od, ol, om, oll) = (p.out_valid_o, p.out_data_o, p.out_last_o, p.out_m_o, p.out_l_o);
         self.m.set(cfg, self.dim as u64);
-        self.m.set(cv, 1);
         self.m.set(co, op);
         self.m.set(cn, ntok);
-        let mut idle = 0;
-        loop {
-            self.m.fall();
-            let fire = self.m.get(cr) != 0;
-            self.m.rise();
-            if fire {
-                break;
-            }
-            idle += 1;
-            if idle > HANG_CYCLES {
-                return Err(SimError::Hang { unit: "PU", cycles: idle });
-            }
-        }
-        self.m.set(cv, 0);
+        self.m.handshake(cv, cr, HANG_CYCLES, "PU")?;
 
         let lanes = self.lanes;
         let mut out = drain.then(|| Partial::empty(self.dim));
@@ -190,7 +154,7 @@ impl PuSim {
         let mut done = !drain;
         let mut words = std::mem::take(&mut self.in_words);
         let mut last_fill = u64::MAX;
-        idle = 0;
+        let mut idle = 0;
         while sent < n_in || !done {
             if sent < n_in {
                 if last_fill != sent {

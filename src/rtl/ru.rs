@@ -1,7 +1,7 @@
 //! Host driver for the Verilated RU (`rtl/ru/pam_ru.sv`).
 
 use super::beats::{beats, pack32, unpack16_in32, unpack32};
-use super::model::{PortId, Top, VModel};
+use super::model::{port_set, Top, VModel};
 use super::pu::DMAX;
 use crate::error::SimError;
 use crate::partial::Partial;
@@ -26,27 +26,27 @@ pub struct RuRun {
     pub cycles: u64,
 }
 
-struct Ports {
-    rst_ni: PortId,
-    cfg_dim_i: PortId,
-    cmd_valid_i: PortId,
-    cmd_ready_o: PortId,
-    cmd_op_i: PortId,
-    cmd_nparts_i: PortId,
-    in_valid_i: PortId,
-    in_ready_o: PortId,
-    in_data_i: PortId,
-    in_m_i: PortId,
-    in_l_i: PortId,
-    out_valid_o: PortId,
-    out_ready_i: PortId,
-    out_data_o: PortId,
-    out_last_o: PortId,
-    out_m_o: PortId,
-    out_l_o: PortId,
-    out_lse_o: PortId,
-    err_o: PortId,
-}
+port_set!(Ports {
+    rst_ni,
+    cfg_dim_i,
+    cmd_valid_i,
+    cmd_ready_o,
+    cmd_op_i,
+    cmd_nparts_i,
+    in_valid_i,
+    in_ready_o,
+    in_data_i,
+    in_m_i,
+    in_l_i,
+    out_valid_o,
+    out_ready_i,
+    out_data_o,
+    out_last_o,
+    out_m_o,
+    out_l_o,
+    out_lse_o,
+    err_o,
+});
 
 pub struct RuSim {
     m: VModel,
@@ -64,28 +64,7 @@ impl RuSim {
             _ => return Err(SimError::Input(format!("no RU model with {lanes} lanes (built: 16, 4)"))),
         };
         let m = VModel::new(top, clock_mhz)?;
-        let port = |n: &str| m.port(n);
-        let p = Ports {
-            rst_ni: port("rst_ni")?,
-            cfg_dim_i: port("cfg_dim_i")?,
-            cmd_valid_i: port("cmd_valid_i")?,
-            cmd_ready_o: port("cmd_ready_o")?,
-            cmd_op_i: port("cmd_op_i")?,
-            cmd_nparts_i: port("cmd_nparts_i")?,
-            in_valid_i: port("in_valid_i")?,
-            in_ready_o: port("in_ready_o")?,
-            in_data_i: port("in_data_i")?,
-            in_m_i: port("in_m_i")?,
-            in_l_i: port("in_l_i")?,
-            out_valid_o: port("out_valid_o")?,
-            out_ready_i: port("out_ready_i")?,
-            out_data_o: port("out_data_o")?,
-            out_last_o: port("out_last_o")?,
-            out_m_o: port("out_m_o")?,
-            out_l_o: port("out_l_o")?,
-            out_lse_o: port("out_lse_o")?,
-            err_o: port("err_o")?,
-        };
+        let p = Ports::lookup(&m)?;
         let in_words = vec![0; m.width(p.in_data_i).div_ceil(32) as usize];
         let out_words = vec![0; m.width(p.out_data_o).div_ceil(32) as usize];
         let mut ru = RuSim { m, p, lanes, in_words, out_words };
@@ -101,16 +80,12 @@ impl RuSim {
         &mut self.m
     }
 
+    /// Synchronous reset, with every input handshake idle.
     pub fn reset(&mut self) {
-        let p = &self.p;
-        let (rst, cv, iv, or) = (p.rst_ni, p.cmd_valid_i, p.in_valid_i, p.out_ready_i);
-        self.m.set(cv, 0);
-        self.m.set(iv, 0);
-        self.m.set(or, 1);
-        self.m.set(rst, 0);
-        self.m.tick();
-        self.m.tick();
-        self.m.set(rst, 1);
+        self.m.set(self.p.cmd_valid_i, 0);
+        self.m.set(self.p.in_valid_i, 0);
+        self.m.set(self.p.out_ready_i, 1);
+        self.m.reset(self.p.rst_ni);
     }
 
     /// Merges `parts` (all of dimension `dim`); `finalize` selects FINAL over MERGE.
@@ -132,30 +107,16 @@ impl RuSim {
         let (ov, od, ol, om, oll, olse) =
             (p.out_valid_o, p.out_data_o, p.out_last_o, p.out_m_o, p.out_l_o, p.out_lse_o);
         self.m.set(cfg, dim as u64);
-        self.m.set(cv, 1);
         self.m.set(co, if finalize { OP_FINAL } else { OP_MERGE });
         self.m.set(cn, parts.len() as u64);
-        let mut idle = 0;
-        loop {
-            self.m.fall();
-            let fire = self.m.get(cr) != 0;
-            self.m.rise();
-            if fire {
-                break;
-            }
-            idle += 1;
-            if idle > HANG_CYCLES {
-                return Err(SimError::Hang { unit: "RU", cycles: idle });
-            }
-        }
-        self.m.set(cv, 0);
+        self.m.handshake(cv, cr, HANG_CYCLES, "RU")?;
 
         let n_in = parts.len() * nb;
         let mut merged = Partial::empty(dim);
         let mut out16 = vec![0u16; dim];
         let mut lse = 0u32;
         let (mut sent, mut out_beat, mut done, mut last_fill) = (0usize, 0usize, false, usize::MAX);
-        idle = 0;
+        let mut idle = 0;
         while !done {
             if sent < n_in {
                 if last_fill != sent {
