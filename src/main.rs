@@ -152,7 +152,11 @@ fn real_main() -> anyhow::Result<bool> {
             Ok(report.failed == 0 && !report.cases.is_empty())
         }
         Cmd::Bench { what: BenchCmd::Pu { lanes, dim, tokens, repeats, seed } } => {
-            println!("pam bench pu: {lanes} lanes, head dim {dim}, {tokens} tokens, {repeats} repeats, seed {seed}");
+            println!(
+                "pam bench pu: {lanes} lanes, head dim {dim}, {tokens} tokens, {repeats} repeats per round, best of {} \
+                 rounds, seed {seed}",
+                pam::bench::BENCH_ROUNDS
+            );
             let r = pam::bench::bench_pu(lanes, dim, tokens, repeats, seed)?;
             println!(
                 "  Rust host (FFI)     : {:>12} cycles in {:.3} s = {:>10.0} cycles/s",
