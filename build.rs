@@ -230,7 +230,11 @@ impl Verilator {
 
     fn command(&self) -> Command {
         let mut c = Command::new(&self.bin);
-        c.env("VERILATOR_ROOT", &self.root);
+        // A relocatable install (PyPI, a source build) finds its binaries through the root; a
+        // distribution install (Debian: /usr/bin with /usr/share/verilator) must not be told.
+        if self.bin.starts_with(&self.root) {
+            c.env("VERILATOR_ROOT", &self.root);
+        }
         c
     }
 }
@@ -261,11 +265,12 @@ fn libclang_present() -> bool {
 /// `verilator --version` prints "Verilator 5.048 2026-..." for releases; the PyPI build prints
 /// only a git revision, so fall back to the runtime header.
 fn version_of(bin: &Path, root: &Path, include: &Path) -> Result<String, String> {
-    let o = Command::new(bin)
-        .env("VERILATOR_ROOT", root)
-        .arg("--version")
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}\n{}", bin.display(), install_hint()))?;
+    let mut cmd = Command::new(bin);
+    if bin.starts_with(root) {
+        cmd.env("VERILATOR_ROOT", root);
+    }
+    let o =
+        cmd.arg("--version").output().map_err(|e| format!("cannot run {}: {e}\n{}", bin.display(), install_hint()))?;
     let text = String::from_utf8_lossy(&o.stdout).trim().to_string();
     if parse_version(&text).is_some() {
         return Ok(text);

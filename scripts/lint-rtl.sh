@@ -7,7 +7,11 @@ pkgs=$(find rtl -name '*_pkg.sv' | sort)
 srcs=$(find rtl -name '*.sv' ! -name '*_pkg.sv' | sort)
 status=0
 lint() {
-  if ! out=$(scripts/verilator --lint-only -Wall --quiet $pkgs $srcs "$@" 2>&1) || [ -n "$out" ]; then
+  local out rc=0
+  out=$(scripts/verilator --lint-only -Wall $pkgs $srcs "$@" 2>&1) || rc=$?
+  # Newer Verilators print a statistics report even when clean (5.006 has no --quiet).
+  out=$(printf '%s\n' "$out" | grep -v -E '^- (V e r i l a t i o n|Verilator:)' || true)
+  if [ $rc -ne 0 ] || [ -n "$out" ]; then
     echo "lint: $*"; echo "$out"; status=1
   fi
 }

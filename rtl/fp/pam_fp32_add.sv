@@ -103,7 +103,7 @@ module pam_fp32_add
     rnd_up  = guard & (sticky | norm[GRS_W]);
     frac_r  = {1'b0, norm[NORM_W-1:GRS_W]} + {{FP32_MAN_W{1'b0}}, rnd_up};
     exp_off = EOFF_W'(exp_x) + EXP_OFFSET + EOFF_W'(sum[SUM_W-1]) + EOFF_W'(frac_r[FP32_MAN_W])
-            - EOFF_W'(sum[SUM_W-1] ? '0 : lzc);
+            - (sum[SUM_W-1] ? '0 : EOFF_W'(lzc));
     exp_res = exp_off[FP32_EXP_W-1:0] - EXP_OFFSET_8;
   end
 
