@@ -36,6 +36,20 @@ const TOPS: &[Top] = &[
     Top { name: "ru16", module: "pam_ru", params: &[("LANES", 16)], cpp_pu_bench: false },
     Top { name: "ru4", module: "pam_ru", params: &[("LANES", 4)], cpp_pu_bench: false },
     Top { name: "fp_lab", module: "pam_fp_lab", params: &[], cpp_pu_bench: false },
+    Top { name: "dram_lab", module: "pam_dram_lab", params: &[], cpp_pu_bench: false },
+    // Scaled devices of the HBM and DDR tiers (src/device/preset.rs: hbm-s, ddr-s).
+    Top {
+        name: "dev_hbm_s",
+        module: "pam_dram_pim_dev",
+        params: &[("NBG", 8), ("NBANK", 4), ("BANKS_PER_PU", 2), ("LANES", 16), ("ROWS", 128), ("COLS", 32)],
+        cpp_pu_bench: false,
+    },
+    Top {
+        name: "dev_ddr_s",
+        module: "pam_dram_pim_dev",
+        params: &[("NBG", 2), ("NBANK", 4), ("BANKS_PER_PU", 1), ("LANES", 4), ("ROWS", 64), ("COLS", 128)],
+        cpp_pu_bench: false,
+    },
 ];
 
 /// Flags that shape the generated C++ (part of every stamp).
@@ -67,12 +81,12 @@ fn main() {
     let vl = Verilator::find(&root).unwrap_or_else(|e| fail(&e));
     println!("cargo:rustc-env=PAM_VERILATOR_VERSION={}", vl.version_text);
     let rtl_files = rtl_sources(&root.join("rtl"));
-    let rtl_text: String = rtl_files.iter().map(|p| fs::read_to_string(p).unwrap()).collect();
 
     let mut decls = String::new();
-    let mut rust_models = String::new();
     for top in TOPS {
         let dir = out.join(format!("vm_{}", top.name));
+        let sources = top_sources(top.module, &rtl_files);
+        let rtl_text: String = sources.iter().map(|p| fs::read_to_string(p).unwrap()).collect();
         let stamp = stamp_of(&[
             &rtl_text,
             &vl.version_text,
@@ -82,7 +96,7 @@ fn main() {
         ]);
         let lib = out.join(format!("libvm_{}.a", top.name));
         if !(lib.exists() && read_stamp(&dir) == Some(stamp)) {
-            build_model(&vl, top, &rtl_files, &root, &dir, &out);
+            build_model(&vl, top, &sources, &root, &dir, &out);
             fs::write(dir.join(".stamp"), stamp.to_string()).unwrap();
         }
         println!("cargo:rustc-link-lib=static=vm_{}", top.name);
@@ -91,7 +105,6 @@ fn main() {
             writeln!(decls, "int pam_cpp_bench_{}(const pam_pu_bench_stimulus *s, pam_pu_bench_result *r);", top.name)
                 .unwrap();
         }
-        writeln!(rust_models, "    {} => pam_vmodel_{},", top.name, top.name).unwrap();
     }
 
     build_runtime(&vl, &out);
@@ -116,12 +129,6 @@ fn main() {
         .generate()
         .unwrap_or_else(|e| fail(&format!("bindgen could not parse the model ABI header: {e}\n{}", install_hint())));
     bindings.write_to_file(out.join("bindings.rs")).unwrap();
-    // `for_each_model!` lets the host enumerate models without repeating the list above.
-    fs::write(
-        out.join("models.rs"),
-        format!("macro_rules! for_each_model {{ ($m:ident) => {{ $m! {{\n{rust_models}}} }}; }}\n"),
-    )
-    .unwrap();
 }
 
 fn fail(msg: &str) -> ! {
@@ -310,6 +317,55 @@ fn rtl_sources(dir: &Path) -> Vec<PathBuf> {
     }
     files.sort_by_key(|p| (!p.file_stem().unwrap().to_string_lossy().ends_with("_pkg"), p.clone()));
     files
+}
+
+/// The files a top needs, packages first: its module's file and, transitively, the files of
+/// every module or package its code names. Files are named like their module (a project rule),
+/// so a name is a file; names in comments do not count.
+fn top_sources(module: &str, files: &[PathBuf]) -> Vec<PathBuf> {
+    let by_name: std::collections::HashMap<String, &PathBuf> =
+        files.iter().map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), p)).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut stack = vec![module.to_string()];
+    while let Some(m) = stack.pop() {
+        if !seen.insert(m.clone()) {
+            continue;
+        }
+        let path = by_name.get(&m).unwrap_or_else(|| fail(&format!("module {m} has no file rtl/**/{m}.sv")));
+        let code = strip_comments(&fs::read_to_string(path).unwrap());
+        for word in code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if word != m && by_name.contains_key(word) && !seen.contains(word) {
+                stack.push(word.to_string());
+            }
+        }
+    }
+    let mut out: Vec<PathBuf> = seen.iter().map(|m| by_name[m].clone()).collect();
+    out.sort_by_key(|p| (!p.file_stem().unwrap().to_string_lossy().ends_with("_pkg"), p.clone()));
+    out
+}
+
+fn strip_comments(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while !rest.is_empty() {
+        let line = rest.find("//");
+        let block = rest.find("/*");
+        match (line, block) {
+            (Some(l), b) if b.is_none_or(|b| l < b) => {
+                out.push_str(&rest[..l]);
+                rest = rest[l..].find('\n').map_or("", |e| &rest[l + e..]);
+            }
+            (_, Some(b)) => {
+                out.push_str(&rest[..b]);
+                rest = rest[b..].find("*/").map_or("", |e| &rest[b + e + 2..]);
+            }
+            _ => {
+                out.push_str(rest);
+                rest = "";
+            }
+        }
+    }
+    out
 }
 
 fn stamp_of(parts: &[&str]) -> u64 {

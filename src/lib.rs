@@ -4,8 +4,10 @@
 
 pub mod bench;
 pub mod datapath;
+pub mod device;
 pub mod error;
 pub mod golden;
+pub mod kv;
 pub mod partial;
 pub mod problem;
 pub mod regress;

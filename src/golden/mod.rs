@@ -5,6 +5,7 @@
 //!   the same merge step as the RTL ([`merge`]), in the same order of operations.
 //! * [`reference`]: plain float64 attention, the accuracy yardstick of the whole chain.
 
+pub mod device;
 pub mod fp;
 pub mod merge;
 pub mod pu;

@@ -5,7 +5,10 @@
 //! Suites:
 //! * `fp`: every arithmetic unit of `rtl/fp` on random and edge-case vectors.
 //! * `datapath`: random attention problems through the PU and RU ([`crate::datapath`]).
+//! * `device`: random token sets placed in each tier's scaled device and local attention over
+//!   them ([`crate::device::check`]).
 
+mod device_case;
 pub mod fp_vectors;
 pub mod junit;
 
@@ -33,6 +36,7 @@ pub const FP_RECIPS_PER_CASE: usize = 200;
 pub enum Suite {
     Fp,
     Datapath,
+    Device,
 }
 
 impl Suite {
@@ -40,6 +44,7 @@ impl Suite {
         match self {
             Suite::Fp => "fp",
             Suite::Datapath => "datapath",
+            Suite::Device => "device",
         }
     }
 }
@@ -108,6 +113,7 @@ fn list_cases(opts: &Options) -> Vec<Case> {
         match opts.suite {
             Suite::Fp => format!("fp/{id}"),
             Suite::Datapath => format!("datapath/{id}_{}", label_of(&space, seed)),
+            Suite::Device => format!("device/{id}_{}", device_case::preset_of(seed).name),
         }
     };
     let all: Vec<Case> = match opts.replay {
@@ -127,12 +133,13 @@ fn list_cases(opts: &Options) -> Vec<Case> {
 struct Worker {
     lab: Option<FpLab>,
     units: Option<Units>,
+    devices: device_case::Devices,
 }
 
-struct Verdict {
-    problems: Vec<String>,
-    rel_err: Option<f64>,
-    properties: Vec<(String, String)>,
+pub(crate) struct Verdict {
+    pub(crate) problems: Vec<String>,
+    pub(crate) rel_err: Option<f64>,
+    pub(crate) properties: Vec<(String, String)>,
 }
 
 fn run_fp_case(lab: &mut FpLab, seed: u64, inject_fault: bool) -> Verdict {
@@ -217,6 +224,7 @@ pub fn run(opts: &Options) -> Report {
                             let units = w.units.get_or_insert_with(|| Units::new(datapath::DEFAULT_CLOCK_MHZ));
                             run_datapath_case(units, case.seed, inject)
                         }
+                        Suite::Device => device_case::run(&mut w.devices, case.seed, inject),
                     };
                     let (passed, message, properties) = match verdict {
                         Ok(v) => {

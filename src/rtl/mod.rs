@@ -5,6 +5,7 @@
 
 pub mod beats;
 pub mod cpp_bench;
+pub mod dram_lab;
 mod ffi;
 pub mod fp_lab;
 pub mod model;

@@ -25,6 +25,12 @@ pub enum Top {
     Ru4,
     /// `pam_fp_lab`: every arithmetic unit side by side, for unit-level checks.
     FpLab,
+    /// `pam_dram_lab`: DRAM banks behind one command bus with the timing checker attached.
+    DramLab,
+    /// `pam_dram_pim_dev` as the scaled HBM-PIM device (preset `hbm-s`).
+    DevHbmS,
+    /// `pam_dram_pim_dev` as the scaled DDR-PIM device (preset `ddr-s`).
+    DevDdrS,
 }
 
 impl Top {
@@ -38,6 +44,9 @@ impl Top {
                 Top::Ru16 => ffi::pam_vmodel_ru16(),
                 Top::Ru4 => ffi::pam_vmodel_ru4(),
                 Top::FpLab => ffi::pam_vmodel_fp_lab(),
+                Top::DramLab => ffi::pam_vmodel_dram_lab(),
+                Top::DevHbmS => ffi::pam_vmodel_dev_hbm_s(),
+                Top::DevDdrS => ffi::pam_vmodel_dev_ddr_s(),
             }
         }
     }

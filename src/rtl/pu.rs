@@ -127,6 +127,78 @@ impl PuSim {
         Ok(PuRun { partial: partial.expect("drained"), err, cycles })
     }
 
+    /// Starts a RUN of `ntok` tokens whose beats will come through [`PuSim::clock`] (the PU
+    /// as part of a device, fed by the memory side).
+    pub fn begin_run(&mut self, ntok: usize) -> Result<(), SimError> {
+        if self.dim == 0 {
+            return Err(SimError::Input("PU run before any query was loaded".into()));
+        }
+        let p = &self.p;
+        let (cfg, cv, cr, co, cn) = (p.cfg_dim_i, p.cmd_valid_i, p.cmd_ready_o, p.cmd_op_i, p.cmd_ntok_i);
+        self.m.set(cfg, self.dim as u64);
+        self.m.set(co, OP_RUN);
+        self.m.set(cn, ntok as u64);
+        // The partial waits in the PU until finish_run collects it.
+        self.m.set(self.p.out_ready_i, 0);
+        self.m.handshake(cv, cr, HANG_CYCLES, "PU")
+    }
+
+    /// The PU's sticky error flag (NaN or infinity seen since LOAD_Q).
+    pub fn err_flag(&self) -> bool {
+        self.m.get(self.p.err_o) != 0
+    }
+
+    /// Whether the PU's input buffer can take a beat in the coming clock.
+    pub fn can_take(&self) -> bool {
+        self.m.get(self.p.in_ready_o) != 0
+    }
+
+    /// One clock with an optional input beat (packed FP16 words). Returns false when the beat
+    /// was offered to a full buffer and lost.
+    pub fn clock(&mut self, beat: Option<&[u32]>) -> bool {
+        let (iv, ir, id) = (self.p.in_valid_i, self.p.in_ready_o, self.p.in_data_i);
+        if let Some(w) = beat {
+            self.m.set_words(id, w);
+        }
+        self.m.set(iv, beat.is_some() as u64);
+        self.m.fall();
+        let taken = beat.is_none() || self.m.get(ir) != 0;
+        self.m.rise();
+        self.m.set(iv, 0);
+        taken
+    }
+
+    /// After every beat of a RUN went in: clocks until the partial has left. Returns it with
+    /// the clocks taken.
+    pub fn finish_run(&mut self) -> Result<(Partial, u64), SimError> {
+        let start = self.m.cycles();
+        let lanes = self.lanes;
+        let (ov, od, ol, om, oll) =
+            (self.p.out_valid_o, self.p.out_data_o, self.p.out_last_o, self.p.out_m_o, self.p.out_l_o);
+        let mut part = Partial::empty(self.dim);
+        let mut beat = 0;
+        self.m.set(self.p.out_ready_i, 1);
+        for _ in 0..HANG_CYCLES * 100 {
+            self.m.fall();
+            let fire = self.m.get(ov) != 0;
+            let last = fire && self.m.get(ol) != 0;
+            if fire {
+                self.m.get_words(od, &mut self.out_words);
+                unpack32(&self.out_words, lanes, beat, &mut part.o);
+                beat += 1;
+                if last {
+                    part.m = self.m.get(om) as u32;
+                    part.l = self.m.get(oll) as u32;
+                }
+            }
+            self.m.rise();
+            if last {
+                return Ok((part, self.m.cycles() - start));
+            }
+        }
+        Err(SimError::Hang { unit: "PU", cycles: HANG_CYCLES * 100 })
+    }
+
     /// Presents a command, streams `n_in` input beats, and (when `drain`) collects the output
     /// partial. Returns it with the cycles taken.
     fn command(

@@ -1,0 +1,168 @@
+//! Local attention in a tier's device, RTL against the golden models.
+//!
+//! A [`DeviceProblem`] is a query and a set of tokens placed by the host's mapping rule
+//! (least-activated bank group, after a random activation history); [`check`] writes the tokens
+//! through the device's port, runs local attention over a random selection of them, and
+//! compares the device's reduced partial bit for bit with the golden model, its normalised
+//! output with float64, and every DRAM command with the timing rules (RTL checker and Rust
+//! checker on the command log).
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::memory::{CommandCounts, MemorySide};
+use super::pim::{PimDevice, RunBreakdown};
+use super::preset::DramPreset;
+use crate::error::SimError;
+use crate::golden::{self, device::dram_device_attention, fp::fp32_to_fp16};
+use crate::kv::location::PhysLoc;
+use crate::kv::placement::{DramPlacer, GroupPolicy};
+
+/// One token: where it lives and its FP16 K and V.
+#[derive(Clone, Debug)]
+pub struct PlacedToken {
+    pub loc: PhysLoc,
+    pub k: Vec<u16>,
+    pub v: Vec<u16>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DeviceProblem {
+    pub seed: u64,
+    pub preset: DramPreset,
+    pub q: Vec<u16>,
+    pub tokens: Vec<PlacedToken>,
+    /// Indices into `tokens` that the query attends (sparse selection).
+    pub selected: Vec<usize>,
+}
+
+fn h(x: f32) -> u16 {
+    fp32_to_fp16(x.to_bits())
+}
+
+impl DeviceProblem {
+    /// A random problem for `preset`: head dimension, token count and selection are drawn
+    /// from the seed; tokens are placed by the least-activated rule after a random history.
+    pub fn generate(preset: &DramPreset, seed: u64, max_tokens: usize) -> Result<DeviceProblem, SimError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let dims = [64usize, 128, 96, 40, 17, 256];
+        let dim = loop {
+            let d = dims[rng.random_range(0..dims.len())];
+            if preset.shape(d).validate().is_ok() {
+                break d;
+            }
+        };
+        let n = rng.random_range(1..=max_tokens);
+        let frac = [1.0, 0.5, 0.125][rng.random_range(0..3)];
+        let amp = [0.5f32, 2.0, 8.0][rng.random_range(0..3)];
+        let mut placer = DramPlacer::new(preset.shape(dim), GroupPolicy::LeastActivated, 0, 0)
+            .map_err(|e| SimError::Input(e.to_string()))?;
+        let mut tokens = Vec::with_capacity(n);
+        for _ in 0..n {
+            // A random attention history steers where the next token goes.
+            for g in 0..preset.bank_groups {
+                placer.window().record(g, rng.random_range(0..4));
+            }
+            placer.window().end_step();
+            let loc = placer.place().map_err(|e| SimError::Input(e.to_string()))?;
+            let k = (0..dim).map(|_| h(rng.random_range(-amp..=amp))).collect();
+            let v = (0..dim).map(|_| h(rng.random_range(-1.0f32..=1.0))).collect();
+            tokens.push(PlacedToken { loc, k, v });
+        }
+        let qs = 1.0 / (dim as f32).sqrt();
+        let q = (0..dim).map(|_| h(rng.random_range(-amp..=amp) * qs)).collect();
+        let mut selected: Vec<usize> = (0..n).filter(|_| rng.random_bool(frac)).collect();
+        if selected.is_empty() {
+            selected.push(rng.random_range(0..n));
+        }
+        Ok(DeviceProblem { seed, preset: preset.clone(), q, tokens, selected })
+    }
+
+    pub fn dim(&self) -> usize {
+        self.q.len()
+    }
+
+    pub fn label(&self) -> String {
+        format!("{}_d{}_n{}_s{}", self.preset.name, self.dim(), self.tokens.len(), self.selected.len())
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DeviceOutcome {
+    pub mismatches: Vec<String>,
+    pub rel_err_f64: Option<f64>,
+    pub within_bound: bool,
+    /// Memory clocks of the local-attention run (writes excluded).
+    pub cycles: u64,
+    pub breakdown: RunBreakdown,
+    pub ns: f64,
+    /// Commands of the whole case (writes, reads back and the run).
+    pub commands: CommandCounts,
+    pub rtl_violations: u64,
+    pub rust_violations: usize,
+}
+
+/// Runs `p` on `dev` (a device of `p.preset`'s geometry) and compares everything.
+pub fn check<M: MemorySide>(
+    dev: &mut PimDevice<M>,
+    p: &DeviceProblem,
+    inject_fault: bool,
+) -> Result<DeviceOutcome, SimError> {
+    dev.memory().reset_stats();
+    for t in &p.tokens {
+        dev.write_token(&t.loc, &t.k, &t.v)?;
+    }
+    let mut out = DeviceOutcome::default();
+    // The bytes a PU reads are the bytes the host wrote: read a few back through the port.
+    for t in p.tokens.iter().step_by(p.tokens.len().div_ceil(3).max(1)) {
+        if dev.read_token(&t.loc, p.dim())? != (t.k.clone(), t.v.clone()) {
+            out.mismatches.push(format!("token at {:?} reads back different bytes", t.loc));
+        }
+    }
+    dev.load_query(&p.q)?;
+    let locs: Vec<PhysLoc> = p.selected.iter().map(|&i| p.tokens[i].loc).collect();
+    let run = dev.run(&locs)?;
+    out.cycles = run.cycles.total();
+    out.ns = out.cycles as f64 * dev.memory().tck_ps() / 1000.0;
+    out.breakdown = run.cycles.clone();
+
+    let by_loc = |l: &PhysLoc| p.tokens.iter().find(|t| t.loc == *l).expect("selected tokens were placed");
+    let per_pu: Vec<Vec<(&[u16], &[u16])>> = dev
+        .memory()
+        .schedule(&locs)
+        .iter()
+        .map(|ls| ls.iter().map(|l| (by_loc(l).k.as_slice(), by_loc(l).v.as_slice())).collect())
+        .collect();
+    let (mut want, _) = dram_device_attention(&p.q, dev.memory().lanes(), dev.memory().pus_per_ru(), &per_pu);
+    want.m ^= inject_fault as u32;
+    if let Some(d) = run.partial.diff(&want) {
+        out.mismatches.push(format!("device partial: RTL vs model {d}"));
+    }
+    if run.err || dev.memory().error_flag() {
+        out.mismatches.push("the device raised an error flag".into());
+    }
+
+    let f = |x: u16| f32::from_bits(golden::fp::fp16_to_fp32(x)) as f64;
+    let q: Vec<f64> = p.q.iter().map(|&x| f(x)).collect();
+    let k: Vec<f64> = p.selected.iter().flat_map(|&i| p.tokens[i].k.iter().map(|&x| f(x))).collect();
+    let v: Vec<f64> = p.selected.iter().flat_map(|&i| p.tokens[i].v.iter().map(|&x| f(x))).collect();
+    out.within_bound = true;
+    if let Some(r) = golden::reference::attention(&q, &k, &v) {
+        let (o16, _) = golden::ru::finalize(&run.partial);
+        let o: Vec<f64> = o16.iter().map(|&x| f(x)).collect();
+        out.rel_err_f64 = Some(golden::reference::rel_err(&o, &r.out));
+        out.within_bound = golden::reference::within_bound(&o, &r);
+        if !out.within_bound {
+            out.mismatches.push("normalised output outside the accuracy bound against float64".into());
+        }
+    }
+
+    out.commands = dev.counts();
+    let (rtl, host) = dev.memory().timing_violations();
+    out.rtl_violations = rtl;
+    out.rust_violations = host as usize;
+    if rtl != 0 || host != 0 {
+        out.mismatches.push(format!("timing violations: RTL checker {rtl}, host checker {host}"));
+    }
+    Ok(out)
+}

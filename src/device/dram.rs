@@ -1,0 +1,393 @@
+//! Host driver of the memory side of a Verilated DRAM-PIM device
+//! (`rtl/dev/pam_dram_pim_dev.sv`): banks, command sequencer and timing checker.
+//!
+//! The host writes tokens' K and V to physical locations and streams them to the PUs in
+//! all-bank lockstep (SLOT ops), through the device's operation port. Every DRAM command on the
+//! device's bus is logged, for the host-side timing checker and the per-kind counts.
+
+use std::collections::BTreeMap;
+
+use super::memory::{Beat, CommandCounts, MemorySide};
+use super::preset::DramPreset;
+use super::timing::{check, Cmd, CmdKind, DramTiming};
+use crate::error::SimError;
+use crate::kv::location::PhysLoc;
+use crate::rtl::beats::{beats, pack16};
+use crate::rtl::model::{port_set, Top, VModel};
+use crate::rtl::pu::DMAX;
+
+const OP_WRITE: u64 = 0;
+const OP_READ: u64 = 1;
+const OP_SLOT: u64 = 2;
+/// Longest wait for the device to take an op (a refresh takes tRFC, a slot a few hundred).
+const OP_WAIT: u64 = 100_000;
+
+port_set!(Ports {
+    rst_ni,
+    cfg_timing_i,
+    cfg_rd_gap_i,
+    cfg_dim_i,
+    hc_valid_i,
+    hc_ready_o,
+    hc_op_i,
+    hc_bg_i,
+    hc_bank_i,
+    hc_row_i,
+    hc_col_i,
+    hc_mask_i,
+    hc_data_i,
+    hr_valid_o,
+    hr_data_o,
+    beat_valid_o,
+    beat_data_o,
+    pu_ready_i,
+    bus_valid_o,
+    bus_cmd_o,
+    bus_all_o,
+    bus_bg_o,
+    bus_bank_o,
+    viol_count_o,
+    err_o,
+});
+
+fn add(c: &mut CommandCounts, k: CmdKind) {
+    match k {
+        CmdKind::Act => c.act += 1,
+        CmdKind::Rd => c.rd += 1,
+        CmdKind::Wr => c.wr += 1,
+        CmdKind::Pre => c.pre += 1,
+        CmdKind::Ref => c.refresh += 1,
+        CmdKind::Nop => {}
+    }
+}
+
+pub struct DramDevSim {
+    m: VModel,
+    p: Ports,
+    preset: DramPreset,
+    dim: usize,
+    log: Vec<Cmd>,
+    /// Model cycle at the last reset: the log counts clocks from there.
+    cycle0: u64,
+    counts: CommandCounts,
+    data_words: Vec<u32>,
+    beat_words: Vec<u32>,
+}
+
+impl DramDevSim {
+    /// The Verilated memory side of a scaled preset (`hbm-s` or `ddr-s`).
+    pub fn new(preset: &DramPreset) -> Result<Self, SimError> {
+        let top = match preset.name {
+            "hbm-s" => Top::DevHbmS,
+            "ddr-s" => Top::DevDdrS,
+            n => return Err(SimError::Input(format!("no Verilated device for preset {n} (built: hbm-s, ddr-s)"))),
+        };
+        let m = VModel::new(top, 1e6 / preset.tck_ps)?;
+        let p = Ports::lookup(&m)?;
+        let data_words = vec![0; m.width(p.hc_data_i).div_ceil(32) as usize];
+        let beat_words = vec![0; m.width(p.beat_data_o).div_ceil(32) as usize];
+        let mut d = DramDevSim {
+            m,
+            p,
+            preset: preset.clone(),
+            dim: 0,
+            log: Vec::new(),
+            cycle0: 0,
+            counts: CommandCounts::default(),
+            data_words,
+            beat_words,
+        };
+        d.configure(&preset.timing, preset.timing.ccd_l)?;
+        d.reset_stats();
+        Ok(d)
+    }
+
+    /// Sets the timing and the minimum all-bank read spacing (the compute-cap mechanism).
+    pub fn configure(&mut self, t: &DramTiming, rd_gap: u32) -> Result<(), SimError> {
+        t.validate().map_err(SimError::Input)?;
+        // The packed struct's first field is its most significant 16 bits.
+        let fields = t.fields();
+        let mut words = vec![0u32; (16 * fields.len()).div_ceil(32)];
+        for (i, (_, _, v)) in fields.iter().enumerate() {
+            let lsb = 16 * (fields.len() - 1 - i);
+            words[lsb / 32] |= v << (lsb % 32);
+        }
+        self.m.set_words(self.p.cfg_timing_i, &words);
+        self.m.set(self.p.cfg_rd_gap_i, rd_gap.clamp(t.ccd_l, u16::MAX as u32) as u64);
+        self.preset.timing = *t;
+        Ok(())
+    }
+
+    pub fn preset(&self) -> &DramPreset {
+        &self.preset
+    }
+
+    pub fn model(&mut self) -> &mut VModel {
+        &mut self.m
+    }
+
+    pub fn log(&self) -> &[Cmd] {
+        &self.log
+    }
+
+    /// Logs the command on the bus (sampled between the edges: what the banks take at the
+    /// rising edge).
+    fn log_bus(&mut self) {
+        if self.m.get(self.p.bus_valid_o) == 0 {
+            return;
+        }
+        let kind = match self.m.get(self.p.bus_cmd_o) {
+            1 => CmdKind::Act,
+            2 => CmdKind::Rd,
+            3 => CmdKind::Wr,
+            4 => CmdKind::Pre,
+            5 => CmdKind::Ref,
+            _ => CmdKind::Nop,
+        };
+        add(&mut self.counts, kind);
+        self.log.push(Cmd {
+            cycle: self.m.cycles() - self.cycle0,
+            kind,
+            all: self.m.get(self.p.bus_all_o) != 0,
+            bg: self.m.get(self.p.bus_bg_o) as u16,
+            bank: self.m.get(self.p.bus_bank_o) as u16,
+        });
+    }
+
+    /// Presents one op and clocks until the device takes it.
+    fn op(&mut self, op: u64, f: impl FnOnce(&mut VModel, &Ports)) -> Result<(), SimError> {
+        f(&mut self.m, &self.p);
+        self.m.set(self.p.hc_op_i, op);
+        self.m.set(self.p.hc_valid_i, 1);
+        for _ in 0..OP_WAIT {
+            self.m.fall();
+            let ready = self.m.get(self.p.hc_ready_o) != 0;
+            self.log_bus();
+            self.m.rise();
+            if ready {
+                self.m.set(self.p.hc_valid_i, 0);
+                return Ok(());
+            }
+        }
+        self.m.set(self.p.hc_valid_i, 0);
+        Err(SimError::Hang { unit: "DRAM device", cycles: OP_WAIT })
+    }
+
+    fn check_loc(&self, loc: &PhysLoc) -> Result<(), SimError> {
+        let p = &self.preset;
+        let cols = p.shape(self.dim.max(1)).cols_per_token() as u32;
+        if loc.bank_group as usize >= p.bank_groups
+            || loc.bank as usize >= p.banks_per_group
+            || loc.row as usize >= p.rows
+            || (loc.col + cols) as usize > p.cols
+        {
+            return Err(SimError::Input(format!("location {loc:?} is outside the device {}", p.name)));
+        }
+        Ok(())
+    }
+
+    /// Beat `j` of a token at `loc`: (bank, column). A PU's bank pair holds even beats in the
+    /// even bank and odd beats in the odd bank.
+    fn beat_addr(&self, loc: &PhysLoc, j: usize) -> (u64, u64) {
+        let bpp = self.preset.banks_per_pu;
+        ((loc.bank as usize + j % bpp) as u64, (loc.col as usize + j / bpp) as u64)
+    }
+
+    fn set_dim(&mut self, dim: usize) -> Result<(), SimError> {
+        if dim == 0 || dim > DMAX {
+            return Err(SimError::Dim { dim, max: DMAX, unit: "DRAM device" });
+        }
+        self.preset.shape(dim).validate().map_err(|e| SimError::Input(format!("{}: {e}", self.preset.name)))?;
+        self.dim = dim;
+        self.m.set(self.p.cfg_dim_i, dim as u64);
+        Ok(())
+    }
+
+    fn address(m: &mut VModel, p: &Ports, loc: &PhysLoc, bank: u64, col: u64) {
+        m.set(p.hc_bg_i, loc.bank_group as u64);
+        m.set(p.hc_bank_i, bank);
+        m.set(p.hc_row_i, loc.row as u64);
+        m.set(p.hc_col_i, col);
+    }
+}
+
+impl MemorySide for DramDevSim {
+    fn name(&self) -> &str {
+        self.preset.name
+    }
+
+    fn pus(&self) -> usize {
+        self.preset.pus()
+    }
+
+    fn lanes(&self) -> usize {
+        self.preset.pu_lanes
+    }
+
+    fn pus_per_ru(&self) -> usize {
+        self.preset.banks_per_group / self.preset.banks_per_pu
+    }
+
+    fn tck_ps(&self) -> f64 {
+        self.preset.tck_ps
+    }
+
+    fn pu_of(&self, loc: &PhysLoc) -> usize {
+        let p = &self.preset;
+        (loc.bank_group as usize * p.banks_per_group + loc.bank as usize) / p.banks_per_pu
+    }
+
+    /// Tokens by PU in the order the device streams them: by row, then column.
+    fn schedule(&self, tokens: &[PhysLoc]) -> Vec<Vec<PhysLoc>> {
+        let mut per_pu = vec![Vec::new(); self.pus()];
+        let mut sorted = tokens.to_vec();
+        sorted.sort_by_key(|l| (l.row, l.col));
+        for l in sorted {
+            per_pu[self.pu_of(&l)].push(l);
+        }
+        per_pu
+    }
+
+    fn write_token(&mut self, loc: &PhysLoc, k: &[u16], v: &[u16]) -> Result<(), SimError> {
+        if k.len() != v.len() {
+            return Err(SimError::Input("k and v of a token differ in length".into()));
+        }
+        self.set_dim(k.len())?;
+        self.check_loc(loc)?;
+        let lanes = self.preset.pu_lanes;
+        let nb = beats(self.dim, lanes);
+        for j in 0..2 * nb {
+            let (src, b) = if j < nb { (k, j) } else { (v, j - nb) };
+            pack16(src, lanes, b, &mut self.data_words);
+            let (bank, col) = self.beat_addr(loc, j);
+            let words = std::mem::take(&mut self.data_words);
+            let r = self.op(OP_WRITE, |m, p| {
+                Self::address(m, p, loc, bank, col);
+                m.set_words(p.hc_data_i, &words);
+            });
+            self.data_words = words;
+            r?;
+        }
+        Ok(())
+    }
+
+    fn read_token(&mut self, loc: &PhysLoc, dim: usize) -> Result<(Vec<u16>, Vec<u16>), SimError> {
+        self.set_dim(dim)?;
+        self.check_loc(loc)?;
+        let lanes = self.preset.pu_lanes;
+        let nb = beats(dim, lanes);
+        let mut kv = vec![0u16; 2 * nb * lanes];
+        for j in 0..2 * nb {
+            let (bank, col) = self.beat_addr(loc, j);
+            self.op(OP_READ, |m, p| Self::address(m, p, loc, bank, col))?;
+            let mut got = false;
+            for _ in 0..OP_WAIT {
+                self.m.fall();
+                if self.m.get(self.p.hr_valid_o) != 0 {
+                    self.m.get_words(self.p.hr_data_o, &mut self.data_words);
+                    got = true;
+                }
+                self.log_bus();
+                self.m.rise();
+                if got {
+                    break;
+                }
+            }
+            if !got {
+                return Err(SimError::Hang { unit: "DRAM device read", cycles: OP_WAIT });
+            }
+            for (i, e) in kv[j * lanes..(j + 1) * lanes].iter_mut().enumerate() {
+                *e = (self.data_words[i / 2] >> (16 * (i % 2))) as u16;
+            }
+        }
+        let pick = |r: std::ops::Range<usize>| -> Vec<u16> {
+            r.flat_map(|b| kv[b * lanes..(b + 1) * lanes].iter().copied()).take(dim).collect()
+        };
+        Ok((pick(0..nb), pick(nb..2 * nb)))
+    }
+
+    fn stream(
+        &mut self,
+        dim: usize,
+        tokens: &[PhysLoc],
+        clock: &mut dyn FnMut(&[Beat]) -> bool,
+    ) -> Result<u64, SimError> {
+        self.set_dim(dim)?;
+        for t in tokens {
+            self.check_loc(t)?;
+        }
+        // One SLOT op per distinct (row, column), with the PUs holding a selected token there.
+        let mut slots: BTreeMap<(u32, u32), u64> = BTreeMap::new();
+        for t in tokens {
+            *slots.entry((t.row, t.col)).or_default() |= 1 << self.pu_of(t);
+        }
+        let slots: Vec<((u32, u32), u64)> = slots.into_iter().collect();
+        let (npu, wpb) = (self.pus(), self.data_words.len());
+        let start = self.m.cycles();
+        let mut next = 0;
+        let mut quiet = 0;
+        let mut beats_out: Vec<(usize, usize)> = Vec::with_capacity(npu);
+        let mut waited = 0;
+        // Run until every op was taken and the device has been idle (no beat, ready for ops)
+        // for two clocks: the last RD's beats (and a pair's odd beat) have left by then.
+        while next < slots.len() || quiet < 2 {
+            if let Some(&((row, col), mask)) = slots.get(next) {
+                self.m.set(self.p.hc_op_i, OP_SLOT);
+                self.m.set(self.p.hc_row_i, row as u64);
+                self.m.set(self.p.hc_col_i, col as u64);
+                self.m.set(self.p.hc_mask_i, mask);
+                self.m.set(self.p.hc_valid_i, 1);
+            }
+            self.m.fall();
+            let took = next < slots.len() && self.m.get(self.p.hc_ready_o) != 0;
+            let idle = next >= slots.len() && self.m.get(self.p.hc_ready_o) != 0;
+            let valid = self.m.get(self.p.beat_valid_o);
+            beats_out.clear();
+            if valid != 0 {
+                self.m.get_words(self.p.beat_data_o, &mut self.beat_words);
+                beats_out.extend((0..npu).filter(|p| valid >> p & 1 != 0).map(|p| (p, p * wpb)));
+            }
+            self.log_bus();
+            let list: Vec<Beat> =
+                beats_out.iter().map(|&(pu, off)| Beat { pu, words: &self.beat_words[off..off + wpb] }).collect();
+            let ready = clock(&list);
+            self.m.rise();
+            self.m.set(self.p.pu_ready_i, ready as u64);
+            if took {
+                next += 1;
+                self.m.set(self.p.hc_valid_i, 0);
+                waited = 0;
+            }
+            quiet = if idle && valid == 0 { quiet + 1 } else { 0 };
+            waited += 1;
+            if waited > OP_WAIT {
+                self.m.set(self.p.hc_valid_i, 0);
+                return Err(SimError::Hang { unit: "DRAM device stream", cycles: OP_WAIT });
+            }
+        }
+        Ok(self.m.cycles() - start)
+    }
+
+    fn reset_stats(&mut self) {
+        self.m.set(self.p.hc_valid_i, 0);
+        self.m.set(self.p.pu_ready_i, 1);
+        self.m.reset(self.p.rst_ni);
+        self.cycle0 = self.m.cycles();
+        self.log.clear();
+        self.counts = CommandCounts::default();
+    }
+
+    fn counts(&self) -> CommandCounts {
+        self.counts.clone()
+    }
+
+    fn timing_violations(&self) -> (u64, u64) {
+        let p = &self.preset;
+        let host = check(&p.timing, p.bank_groups, p.banks_per_group, &self.log).len() as u64;
+        (self.m.get(self.p.viol_count_o), host)
+    }
+
+    fn error_flag(&self) -> bool {
+        self.m.get(self.p.err_o) != 0
+    }
+}

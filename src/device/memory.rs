@@ -1,0 +1,66 @@
+//! The memory side of a PIM device, as the device composition sees it.
+//!
+//! A tier's device is its memory (banks or flash dies, with their controller and timing, in
+//! RTL) plus PUs and RUs (the `pam_pu` and `pam_ru` models, clocked beside it by
+//! [`super::pim::PimDevice`]). The memory side stores tokens at physical locations and streams
+//! their K and V beats to the PUs; this trait is all the composition needs of it, so that a
+//! DRAM tier and a flash tier (or a calibrated fast model later) plug in the same way.
+
+use crate::error::SimError;
+use crate::kv::location::PhysLoc;
+
+/// What one memory clock produced for the PUs.
+pub struct Beat<'a> {
+    pub pu: usize,
+    /// One PU beat: `lanes` FP16 elements, two per word.
+    pub words: &'a [u32],
+}
+
+/// Counts of the memory commands a device issued (DRAM: ACT/RD/WR/PRE/REF; flash: page reads
+/// and programs are counted as `act` and `wr`, channel transfers as `rd`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CommandCounts {
+    pub act: u64,
+    pub rd: u64,
+    pub wr: u64,
+    pub pre: u64,
+    pub refresh: u64,
+}
+
+pub trait MemorySide {
+    /// Preset name (`hbm-s`, `ddr-s`, `ssd-s`, ...).
+    fn name(&self) -> &str;
+    /// Number of PUs the memory feeds.
+    fn pus(&self) -> usize;
+    /// FP16 lanes of a PU beat.
+    fn lanes(&self) -> usize;
+    /// PUs per first-level RU (bank group, flash channel group).
+    fn pus_per_ru(&self) -> usize;
+    /// Memory clock period in picoseconds.
+    fn tck_ps(&self) -> f64;
+    /// The PU that receives the token stored at `loc`.
+    fn pu_of(&self, loc: &PhysLoc) -> usize;
+    /// `tokens` grouped by PU, each list in the order the memory streams it.
+    fn schedule(&self, tokens: &[PhysLoc]) -> Vec<Vec<PhysLoc>>;
+    /// Writes one token's K and V (FP16, the head dimension each) at `loc`.
+    fn write_token(&mut self, loc: &PhysLoc, k: &[u16], v: &[u16]) -> Result<(), SimError>;
+    /// Reads a token of head dimension `dim` back: (k, v).
+    fn read_token(&mut self, loc: &PhysLoc, dim: usize) -> Result<(Vec<u16>, Vec<u16>), SimError>;
+    /// Streams every beat of the tokens at `tokens` (head dimension `dim`) to their PUs.
+    /// `clock` is called once per memory clock with the beats leaving in that clock, and
+    /// returns whether every PU can take two more beats. Returns the memory clocks taken.
+    fn stream(
+        &mut self,
+        dim: usize,
+        tokens: &[PhysLoc],
+        clock: &mut dyn FnMut(&[Beat]) -> bool,
+    ) -> Result<u64, SimError>;
+    /// Clears the command log and counts (and the RTL checker's count) for a new measurement.
+    fn reset_stats(&mut self);
+    fn counts(&self) -> CommandCounts;
+    /// Timing violations found in the commands since `reset_stats`, as (RTL checker, host
+    /// checker on the command log).
+    fn timing_violations(&self) -> (u64, u64);
+    /// A protocol error flag of the memory side.
+    fn error_flag(&self) -> bool;
+}

@@ -1,0 +1,15 @@
+//! Memory-tier devices.
+//!
+//! * [`memory`]: the memory side of a PIM device as a trait; [`dram`] implements it over the
+//!   Verilated DRAM-PIM memory (banks, sequencer, timing checker).
+//! * [`pim`]: a device = memory side + Verilated PUs and RUs, clocked together.
+//! * [`timing`]: DRAM timing, its presets and the host-side timing checker.
+//! * [`preset`]: the tiers' reference and scaled configurations.
+//! * [`check`]: local attention in a device, RTL against the golden models.
+
+pub mod check;
+pub mod dram;
+pub mod memory;
+pub mod pim;
+pub mod preset;
+pub mod timing;

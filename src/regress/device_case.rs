@@ -1,0 +1,45 @@
+//! The `device` suite: one random local-attention problem in one tier's scaled device.
+
+use std::collections::HashMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::Verdict;
+use crate::device::check::{check, DeviceProblem};
+use crate::device::dram::DramDevSim;
+use crate::device::pim::PimDevice;
+use crate::device::preset::DramPreset;
+use crate::error::SimError;
+
+/// Most tokens a case places: enough to span several rows of every bank group.
+pub const MAX_TOKENS: usize = 300;
+
+/// Devices kept alive across cases, one per preset.
+#[derive(Default)]
+pub struct Devices(HashMap<&'static str, PimDevice<DramDevSim>>);
+
+/// The preset a case seed runs on.
+pub fn preset_of(seed: u64) -> DramPreset {
+    let presets = [DramPreset::hbm_scaled(), DramPreset::ddr_scaled()];
+    let i = ChaCha8Rng::seed_from_u64(seed ^ 0xDE71CE).random_range(0..presets.len());
+    presets[i].clone()
+}
+
+pub fn run(devs: &mut Devices, seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
+    let preset = preset_of(seed);
+    let p = DeviceProblem::generate(&preset, seed, MAX_TOKENS)?;
+    if !devs.0.contains_key(preset.name) {
+        devs.0.insert(preset.name, PimDevice::new(DramDevSim::new(&preset)?)?);
+    }
+    let dev = devs.0.get_mut(preset.name).expect("inserted");
+    let o = check(dev, &p, inject_fault)?;
+    let properties = vec![
+        ("label".into(), p.label()),
+        ("cycles".into(), o.cycles.to_string()),
+        ("ns".into(), format!("{:.1}", o.ns)),
+        ("bank_commands".into(), format!("{:?}", o.commands)),
+        ("max_rel_err_f64".into(), o.rel_err_f64.map_or("n/a".into(), |e| format!("{e:.3e}"))),
+    ];
+    Ok(Verdict { problems: o.mismatches, rel_err: o.rel_err_f64, properties })
+}
