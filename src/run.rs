@@ -8,9 +8,13 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::datapath::{self, Units};
+use crate::device::check::{check as device_check, DeviceProblem};
+use crate::device::dram::DramDevSim;
+use crate::device::memory::CommandCounts;
+use crate::device::pim::{PimDevice, RunBreakdown};
 use crate::golden::reference::REL_BOUND;
 use crate::problem::{case_seed, Problem};
-use crate::scenario::{DatapathSpec, Scenario};
+use crate::scenario::{DatapathSpec, Scenario, TierSpec};
 
 pub struct RunOptions {
     pub seed: u64,
@@ -107,6 +111,87 @@ pub fn run_datapath(spec: &DatapathSpec, opts: &RunOptions) -> DatapathTotals {
     t
 }
 
+/// Totals of one tier's device.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct TierTotals {
+    pub preset: String,
+    pub problems: u64,
+    pub tokens_attended: u64,
+    pub cycles: u64,
+    pub ns: f64,
+    pub breakdown: RunBreakdown,
+    pub bank_commands: CommandCounts,
+    pub timing_violations: u64,
+    pub mismatches: u64,
+    pub failed_problems: Vec<serde_json::Value>,
+    pub max_rel_err_f64: f64,
+    pub waves: Vec<String>,
+}
+
+pub fn run_tier(index: usize, spec: &TierSpec, opts: &RunOptions) -> TierTotals {
+    let mut t = TierTotals { preset: spec.preset.name.to_string(), ..Default::default() };
+    let mut dev = match DramDevSim::new(&spec.preset)
+        .and_then(|mut m| m.configure(&spec.preset.timing, spec.rd_gap).map(|_| m))
+        .and_then(PimDevice::new)
+    {
+        Ok(d) => d,
+        Err(e) => {
+            t.failed_problems.push(json!({"error": e.to_string()}));
+            return t;
+        }
+    };
+    for i in 0..spec.problems {
+        // Each tier draws from its own stream of the run seed.
+        let seed = case_seed(opts.seed ^ (0x7153_0000 + index as u64), i);
+        let label = format!("tier {} problem {i} seed={seed:#x}", spec.preset.name);
+        let p = match DeviceProblem::generate(&spec.preset, seed, &spec.head_dims, spec.tokens) {
+            Ok(p) => p,
+            Err(e) => {
+                println!("FAIL {label}: {e}");
+                t.failed_problems.push(json!({"index": i, "seed": format!("{seed:#x}"), "error": e.to_string()}));
+                continue;
+            }
+        };
+        if opts.waves && i == 0 {
+            let path = opts.out.join(format!("tier{index}_{}_p0000.fst", spec.preset.name));
+            match dev.memory().model().trace_open(&path) {
+                Ok(()) => t.waves.push(path.display().to_string()),
+                Err(e) => eprintln!("warning: no waveform for {label}: {e}"),
+            }
+        }
+        let r = device_check(&mut dev, &p, false);
+        dev.memory().model().trace_close();
+        t.problems += 1;
+        match r {
+            Ok(o) => {
+                t.tokens_attended += p.selected.len() as u64;
+                t.cycles += o.cycles;
+                t.ns += o.ns;
+                t.breakdown.stream += o.breakdown.stream;
+                t.breakdown.pu_drain += o.breakdown.pu_drain;
+                t.breakdown.ru_first_level += o.breakdown.ru_first_level;
+                t.breakdown.ru_device += o.breakdown.ru_device;
+                let c = &o.commands;
+                let b = &mut t.bank_commands;
+                (b.act, b.rd, b.wr, b.pre, b.refresh) =
+                    (b.act + c.act, b.rd + c.rd, b.wr + c.wr, b.pre + c.pre, b.refresh + c.refresh);
+                t.timing_violations += o.rtl_violations + o.rust_violations as u64;
+                t.max_rel_err_f64 = t.max_rel_err_f64.max(o.rel_err_f64.unwrap_or(0.0));
+                if !o.mismatches.is_empty() {
+                    println!("FAIL {label} {}: {}", p.label(), o.mismatches[0]);
+                    t.mismatches += o.mismatches.len() as u64;
+                    t.failed_problems.push(json!({"index": i, "seed": format!("{seed:#x}"), "label": p.label(), "mismatches": o.mismatches}));
+                }
+            }
+            Err(e) => {
+                println!("FAIL {label}: simulation error: {e}");
+                t.failed_problems.push(json!({"index": i, "seed": format!("{seed:#x}"), "error": e.to_string()}));
+            }
+        }
+    }
+    t
+}
+
 /// The shipped GTKWave view that matches a dump (by the unit and width in its name).
 pub fn view_for(dump: &Path) -> &'static str {
     let name = dump.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -114,6 +199,8 @@ pub fn view_for(dump: &Path) -> &'static str {
         Some("pu4.fst") => "waveforms/pu4.gtkw",
         Some("ru16.fst") => "waveforms/ru.gtkw",
         Some("ru4.fst") => "waveforms/ru4.gtkw",
+        Some("p0000.fst") if name.contains("_hbm-s_") => "waveforms/hbm.gtkw",
+        Some("p0000.fst") if name.contains("_ddr-s_") => "waveforms/ddr.gtkw",
         _ => "waveforms/pu.gtkw",
     }
 }
@@ -177,6 +264,26 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> anyhow::Result<bool> {
             "waves": t.waves.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         });
         ok &= t.ok();
+    }
+    if !sc.tiers.is_empty() {
+        let mut tiers = serde_json::Map::new();
+        for (i, spec) in sc.tiers.iter().enumerate() {
+            let t = run_tier(i, spec, opts);
+            println!(
+                "  tier {}: {} problems, {} tokens attended, {} cycles = {:.1} ns of local attention, commands {:?}, {} timing violations, {} mismatches",
+                t.preset, t.problems, t.tokens_attended, t.cycles, t.ns, t.bank_commands, t.timing_violations, t.mismatches
+            );
+            for w in &t.waves {
+                println!("  waves:    gtkwave {w} {}", view_for(Path::new(w)));
+            }
+            ok &= t.mismatches == 0
+                && t.timing_violations == 0
+                && t.failed_problems.is_empty()
+                && t.problems == spec.problems;
+            let key = if tiers.contains_key(&t.preset) { format!("{}#{i}", t.preset) } else { t.preset.clone() };
+            tiers.insert(key, serde_json::to_value(&t)?);
+        }
+        summary["tiers"] = serde_json::Value::Object(tiers);
     }
     summary["passed"] = json!(ok);
     let path = opts.out.join("summary.json");

@@ -25,6 +25,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::device::check::DIMS;
+use crate::device::preset::DramPreset;
 use crate::problem::ProblemSpace;
 use crate::rtl::pu::DMAX;
 
@@ -36,7 +38,7 @@ pub enum ScenarioError {
     Parse { file: PathBuf, message: String },
     #[error("{file}:{line}:{column}: {field}: {message}")]
     Invalid { file: PathBuf, line: u64, column: u64, field: String, message: String },
-    #[error("{file}: the scenario has no section to run (expected: datapath)")]
+    #[error("{file}: the scenario has no section to run (expected: datapath, tiers)")]
     Empty { file: PathBuf },
 }
 
@@ -70,6 +72,52 @@ struct RawScenario {
     seed: Option<u64>,
     #[serde(default)]
     datapath: Option<RawDatapath>,
+    #[serde(default)]
+    tiers: Option<Spanned<Vec<RawTier>>>,
+}
+
+/// One tier's device in a `tiers` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTier {
+    preset: Spanned<String>,
+    problems: Spanned<u64>,
+    tokens: Spanned<IntRange>,
+    #[serde(default)]
+    head_dim: Option<Spanned<Vec<u64>>>,
+    /// Must equal the preset's geometry: it is fixed by the Verilated top.
+    #[serde(default)]
+    geometry: Option<Spanned<RawGeometry>>,
+    /// Timing overrides, in memory clocks, by field name (rcd, rp, ras, ...).
+    #[serde(default)]
+    timing: Option<Spanned<std::collections::BTreeMap<String, u64>>>,
+    /// Minimum spacing of all-bank reads in clocks; `cap` derives it from the compute cap.
+    #[serde(default)]
+    rd_gap: Option<Spanned<RdGap>>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct RawGeometry {
+    bank_groups: u64,
+    banks_per_group: u64,
+    banks_per_pu: u64,
+    rows: u64,
+    cols: u64,
+    lanes: u64,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(untagged)]
+enum RdGap {
+    Clocks(u32),
+    Named(GapName),
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum GapName {
+    Cap,
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,6 +136,16 @@ struct RawDatapath {
     waves: Option<Spanned<u64>>,
 }
 
+/// Validated entry of the `tiers` section.
+#[derive(Clone, Debug)]
+pub struct TierSpec {
+    pub preset: DramPreset,
+    pub problems: u64,
+    pub tokens: (usize, usize),
+    pub head_dims: Vec<usize>,
+    pub rd_gap: u32,
+}
+
 /// Validated `datapath` section.
 #[derive(Clone, Debug)]
 pub struct DatapathSpec {
@@ -104,6 +162,7 @@ pub struct Scenario {
     pub description: Option<String>,
     pub seed: Option<u64>,
     pub datapath: Option<DatapathSpec>,
+    pub tiers: Vec<TierSpec>,
 }
 
 pub const MAX_PROBLEMS: u64 = 1_000_000;
@@ -147,6 +206,131 @@ impl Checker<'_> {
             ));
         }
         Ok(l.value.iter().map(|&x| x as usize).collect())
+    }
+}
+
+/// Presets with a Verilated device.
+const DEVICE_PRESETS: [&str; 2] = ["hbm-s", "ddr-s"];
+
+impl Checker<'_> {
+    fn tier(&self, i: usize, t: &RawTier) -> Result<TierSpec, ScenarioError> {
+        let f = |name: &str| format!("tiers[{i}].{name}");
+        let mut preset = match DramPreset::by_name(&t.preset.value) {
+            Some(p) if DEVICE_PRESETS.contains(&p.name) => p,
+            _ => {
+                return Err(self.fail(
+                    &t.preset,
+                    &f("preset"),
+                    format!("'{}' is not a device preset; allowed: {DEVICE_PRESETS:?}", t.preset.value),
+                ))
+            }
+        };
+        if !(1..=MAX_PROBLEMS).contains(&t.problems.value) {
+            return Err(self.fail(
+                &t.problems,
+                &f("problems"),
+                format!("{} is outside 1..={MAX_PROBLEMS}", t.problems.value),
+            ));
+        }
+        if let Some(g) = &t.geometry {
+            let v = g.value;
+            for (name, x) in [
+                ("bank_groups", v.bank_groups),
+                ("banks_per_group", v.banks_per_group),
+                ("banks_per_pu", v.banks_per_pu),
+                ("rows", v.rows),
+                ("cols", v.cols),
+                ("lanes", v.lanes),
+            ] {
+                if x == 0 {
+                    return Err(self.fail(
+                        g,
+                        &f(&format!("geometry.{name}")),
+                        "0 is impossible: must be at least 1".into(),
+                    ));
+                }
+            }
+            let built = RawGeometry {
+                bank_groups: preset.bank_groups as u64,
+                banks_per_group: preset.banks_per_group as u64,
+                banks_per_pu: preset.banks_per_pu as u64,
+                rows: preset.rows as u64,
+                cols: preset.cols as u64,
+                lanes: preset.pu_lanes as u64,
+            };
+            if v != built {
+                return Err(self.fail(g, &f("geometry"), format!("{v:?} differs from the geometry Verilated for {}: {built:?} (geometry is an RTL parameter; timing is configuration)", preset.name)));
+            }
+        }
+        let dims: Vec<usize> = match &t.head_dim {
+            None => DIMS.to_vec(),
+            Some(d) => {
+                if d.value.is_empty() || d.value.iter().any(|&x| x == 0 || x > DMAX as u64) {
+                    return Err(self.fail(
+                        d,
+                        &f("head_dim"),
+                        format!("{:?} must be a non-empty list of values in 1..={DMAX}", d.value),
+                    ));
+                }
+                if let Some(&bad) = d.value.iter().find(|&&x| preset.shape(x as usize).validate().is_err()) {
+                    let e = preset.shape(bad as usize).validate().unwrap_err();
+                    return Err(self.fail(
+                        d,
+                        &f("head_dim"),
+                        format!("a token of head dimension {bad} does not fit {}: {e}", preset.name),
+                    ));
+                }
+                d.value.iter().map(|&x| x as usize).collect()
+            }
+        };
+        if let Some(map) = &t.timing {
+            let mut timing = preset.timing;
+            for (k, &v) in &map.value {
+                let v = u32::try_from(v).unwrap_or(u32::MAX);
+                let slot = match k.as_str() {
+                    "rcd" => &mut timing.rcd,
+                    "rp" => &mut timing.rp,
+                    "ras" => &mut timing.ras,
+                    "rc" => &mut timing.rc,
+                    "rrd_s" => &mut timing.rrd_s,
+                    "rrd_l" => &mut timing.rrd_l,
+                    "faw" => &mut timing.faw,
+                    "ccd_s" => &mut timing.ccd_s,
+                    "ccd_l" => &mut timing.ccd_l,
+                    "wr" => &mut timing.wr,
+                    "rtp" => &mut timing.rtp,
+                    "refi" => &mut timing.refi,
+                    "rfc" => &mut timing.rfc,
+                    _ => {
+                        let names: Vec<&str> = preset.timing.fields().iter().map(|f| f.0).collect();
+                        return Err(self.fail(
+                            map,
+                            &f(&format!("timing.{k}")),
+                            format!("unknown timing; allowed: {names:?}"),
+                        ));
+                    }
+                };
+                *slot = v;
+            }
+            timing.validate().map_err(|e| self.fail(map, &f("timing"), e))?;
+            preset.timing = timing;
+        }
+        let rd_gap = match &t.rd_gap {
+            None => preset.timing.ccd_l,
+            Some(g) => match g.value {
+                RdGap::Named(GapName::Cap) => preset.cap_rd_gap(),
+                RdGap::Clocks(c) if c >= preset.timing.ccd_l && c <= u16::MAX as u32 => c,
+                RdGap::Clocks(c) => {
+                    return Err(self.fail(
+                        g,
+                        &f("rd_gap"),
+                        format!("{c} must be within tCCD_L ({})..=65535 clocks, or 'cap'", preset.timing.ccd_l),
+                    ))
+                }
+            },
+        };
+        let tokens = self.int_range(&t.tokens, &f("tokens"), 1, MAX_TOKENS)?;
+        Ok(TierSpec { preset, problems: t.problems.value, tokens, head_dims: dims, rd_gap })
     }
 }
 
@@ -207,10 +391,21 @@ impl Scenario {
                 Some(DatapathSpec { problems: d.problems.value, space, clock_mhz, waves })
             }
         };
-        if datapath.is_none() {
+        let tiers = match &raw.tiers {
+            None => Vec::new(),
+            Some(list) => list.value.iter().enumerate().map(|(i, t)| c.tier(i, t)).collect::<Result<_, _>>()?,
+        };
+        if datapath.is_none() && tiers.is_empty() {
             return Err(ScenarioError::Empty { file: file.into() });
         }
-        Ok(Scenario { file: file.into(), name: raw.name, description: raw.description, seed: raw.seed, datapath })
+        Ok(Scenario {
+            file: file.into(),
+            name: raw.name,
+            description: raw.description,
+            seed: raw.seed,
+            datapath,
+            tiers,
+        })
     }
 }
 

@@ -1,6 +1,6 @@
 //! The DRAM-PIM devices of the HBM and DDR tiers, RTL in the loop.
 
-use pam::device::check::{check, DeviceProblem};
+use pam::device::check::{check, DeviceProblem, DIMS};
 use pam::device::dram::DramDevSim;
 use pam::device::pim::PimDevice;
 use pam::device::preset::DramPreset;
@@ -8,7 +8,7 @@ use pam::device::preset::DramPreset;
 fn device_matches_model(preset: DramPreset, seeds: std::ops::Range<u64>) {
     let mut dev = PimDevice::new(DramDevSim::new(&preset).unwrap()).unwrap();
     for seed in seeds {
-        let p = DeviceProblem::generate(&preset, seed, 120).unwrap();
+        let p = DeviceProblem::generate(&preset, seed, &DIMS, (1, 120)).unwrap();
         let o = check(&mut dev, &p, false).unwrap();
         println!("{} seed {seed}: {} cycles {:?} commands {:?}", p.label(), o.cycles, o.breakdown, o.commands);
         assert!(o.mismatches.is_empty(), "{} seed {seed}: {:?}", p.label(), o.mismatches);

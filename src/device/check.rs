@@ -40,24 +40,31 @@ fn h(x: f32) -> u16 {
     fp32_to_fp16(x.to_bits())
 }
 
+/// Head dimensions the device suite draws from.
+pub const DIMS: [usize; 6] = [64, 128, 96, 40, 17, 256];
+
 impl DeviceProblem {
-    /// A random problem for `preset`: head dimension, token count and selection are drawn
-    /// from the seed; tokens are placed by the least-activated rule after a random history.
-    pub fn generate(preset: &DramPreset, seed: u64, max_tokens: usize) -> Result<DeviceProblem, SimError> {
+    /// A random problem for `preset`: head dimension (from `dims`, those that fit a row),
+    /// token count (in `tokens`) and selection are drawn from the seed; tokens are placed by
+    /// the least-activated rule after a random history.
+    pub fn generate(
+        preset: &DramPreset,
+        seed: u64,
+        dims: &[usize],
+        tokens: (usize, usize),
+    ) -> Result<DeviceProblem, SimError> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let dims = [64usize, 128, 96, 40, 17, 256];
-        let dim = loop {
-            let d = dims[rng.random_range(0..dims.len())];
-            if preset.shape(d).validate().is_ok() {
-                break d;
-            }
-        };
-        let n = rng.random_range(1..=max_tokens);
+        let fits: Vec<usize> = dims.iter().copied().filter(|&d| preset.shape(d).validate().is_ok()).collect();
+        if fits.is_empty() {
+            return Err(SimError::Input(format!("no head dimension of {dims:?} fits a row of {}", preset.name)));
+        }
+        let dim = fits[rng.random_range(0..fits.len())];
+        let n = rng.random_range(tokens.0.max(1)..=tokens.1.max(1));
         let frac = [1.0, 0.5, 0.125][rng.random_range(0..3)];
         let amp = [0.5f32, 2.0, 8.0][rng.random_range(0..3)];
         let mut placer = DramPlacer::new(preset.shape(dim), GroupPolicy::LeastActivated, 0, 0)
             .map_err(|e| SimError::Input(e.to_string()))?;
-        let mut tokens = Vec::with_capacity(n);
+        let mut placed = Vec::with_capacity(n);
         for _ in 0..n {
             // A random attention history steers where the next token goes.
             for g in 0..preset.bank_groups {
@@ -67,7 +74,7 @@ impl DeviceProblem {
             let loc = placer.place().map_err(|e| SimError::Input(e.to_string()))?;
             let k = (0..dim).map(|_| h(rng.random_range(-amp..=amp))).collect();
             let v = (0..dim).map(|_| h(rng.random_range(-1.0f32..=1.0))).collect();
-            tokens.push(PlacedToken { loc, k, v });
+            placed.push(PlacedToken { loc, k, v });
         }
         let qs = 1.0 / (dim as f32).sqrt();
         let q = (0..dim).map(|_| h(rng.random_range(-amp..=amp) * qs)).collect();
@@ -75,7 +82,7 @@ impl DeviceProblem {
         if selected.is_empty() {
             selected.push(rng.random_range(0..n));
         }
-        Ok(DeviceProblem { seed, preset: preset.clone(), q, tokens, selected })
+        Ok(DeviceProblem { seed, preset: preset.clone(), q, tokens: placed, selected })
     }
 
     pub fn dim(&self) -> usize {

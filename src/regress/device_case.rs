@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::Verdict;
-use crate::device::check::{check, DeviceProblem};
+use crate::device::check::{check, DeviceProblem, DIMS};
 use crate::device::dram::DramDevSim;
 use crate::device::pim::PimDevice;
 use crate::device::preset::DramPreset;
@@ -28,7 +28,7 @@ pub fn preset_of(seed: u64) -> DramPreset {
 
 pub fn run(devs: &mut Devices, seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
     let preset = preset_of(seed);
-    let p = DeviceProblem::generate(&preset, seed, MAX_TOKENS)?;
+    let p = DeviceProblem::generate(&preset, seed, &DIMS, (1, MAX_TOKENS))?;
     if !devs.0.contains_key(preset.name) {
         devs.0.insert(preset.name, PimDevice::new(DramDevSim::new(&preset)?)?);
     }
