@@ -29,6 +29,13 @@ datapath:
 YAML
   "$pam" run "$work/w$lanes.yaml" --out "$work/out$lanes" --waves >/dev/null
 done
+cat > "$work/tiers.yaml" <<YAML
+name: waves_tiers
+tiers:
+  - {preset: hbm-s, problems: 1, tokens: {min: 8, max: 8}, head_dim: [64]}
+  - {preset: ddr-s, problems: 1, tokens: {min: 8, max: 8}, head_dim: [64]}
+YAML
+"$pam" run "$work/tiers.yaml" --out "$work/outtiers" --waves >/dev/null
 fail=0
 for dump in "$work"/out*/*.fst; do
   case "$dump" in
@@ -36,6 +43,8 @@ for dump in "$work"/out*/*.fst; do
     *_pu4.fst) view=waveforms/pu4.gtkw ;;
     *_ru16.fst) view=waveforms/ru.gtkw ;;
     *_ru4.fst) view=waveforms/ru4.gtkw ;;
+    *_hbm-s_p0000.fst) view=waveforms/hbm.gtkw ;;
+    *_ddr-s_p0000.fst) view=waveforms/ddr.gtkw ;;
   esac
   # A view lists signals (TOP....) and group delimiters (-...): each is one trace.
   want=$(grep -c -E '^(TOP\.|-)' "$view")
