@@ -13,6 +13,7 @@ OUT      ?= out
 # Regression sizes; `make regress DATAPATH_SEEDS=20000` for a long run.
 FP_SEEDS       ?= 50
 DATAPATH_SEEDS ?= 2000
+DEVICE_SEEDS   ?= 500
 
 .PHONY: setup build run test lint fmt clippy unit regress waves-check bench clean
 
@@ -42,6 +43,7 @@ unit:
 regress: build
 	$(PAM) regress --suite fp --seeds $(FP_SEEDS) --junit $(OUT)/junit-fp.xml
 	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --junit $(OUT)/junit-datapath.xml
+	$(PAM) regress --suite device --seeds $(DEVICE_SEEDS) --junit $(OUT)/junit-device.xml
 
 waves-check: build
 	scripts/check-waves.sh $(PAM)
@@ -49,6 +51,7 @@ waves-check: build
 bench: build
 	$(PAM) bench pu --lanes 16
 	$(PAM) bench pu --lanes 4
+	$(PAM) bench bandwidth
 
 clean:
 	$(CARGO) clean

@@ -80,3 +80,79 @@ pub fn bench_pu(lanes: usize, dim: usize, tokens: usize, repeats: u64, seed: u64
     }
     Ok(PuBenchResult { rust_cycles, rust_seconds, cpp_cycles, cpp_seconds })
 }
+
+/// One tier's streaming measurement.
+pub struct BandwidthResult {
+    pub preset: &'static str,
+    pub tokens: usize,
+    pub dim: usize,
+    pub stream_cycles: u64,
+    pub bytes: u64,
+    /// Achieved bytes per second on the simulated (scaled) device.
+    pub achieved: f64,
+    pub bounds: crate::device::bandwidth::Bounds,
+    /// Bytes per second if the run took the pattern's least clocks for its rows and refreshes.
+    pub run_bound: f64,
+    pub refreshes: u64,
+    /// The reference device's bounds (full geometry, same timing).
+    pub reference: crate::device::bandwidth::Bounds,
+    pub wall_seconds: f64,
+}
+
+/// Fills whole rows of a scaled DRAM device with tokens, then every PU streams all of them.
+pub fn bench_bandwidth(
+    preset: &crate::device::preset::DramPreset,
+    reference: &crate::device::preset::DramPreset,
+    dim: usize,
+    tokens: usize,
+    seed: u64,
+) -> anyhow::Result<BandwidthResult> {
+    use crate::device::bandwidth::bounds;
+    use crate::device::dram::DramDevSim;
+    use crate::device::pim::PimDevice;
+    use crate::kv::placement::{DramPlacer, GroupPolicy};
+
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut dev = PimDevice::new(DramDevSim::new(preset)?)?;
+    let mut placer = DramPlacer::new(preset.shape(dim), GroupPolicy::RoundRobin, 0, 0)?;
+    anyhow::ensure!(
+        tokens <= placer.capacity(),
+        "{} holds {} tokens of head dimension {dim}",
+        preset.name,
+        placer.capacity()
+    );
+    let mut locs = Vec::with_capacity(tokens);
+    for _ in 0..tokens {
+        let loc = placer.place()?;
+        let kv: Vec<u16> = (0..dim).map(|_| fp32_to_fp16(rng.random_range(-1.0f32..1.0).to_bits())).collect();
+        dev.write_token(&loc, &kv, &kv)?;
+        locs.push(loc);
+    }
+    let q: Vec<u16> = (0..dim).map(|_| fp32_to_fp16(rng.random_range(-0.1f32..0.1).to_bits())).collect();
+    dev.load_query(&q)?;
+    let ref0 = dev.counts().refresh;
+    let t0 = Instant::now();
+    let run = dev.run(&locs)?;
+    let wall_seconds = t0.elapsed().as_secs_f64();
+    let refreshes = dev.counts().refresh - ref0;
+    let shape = preset.shape(dim);
+    let cols = shape.slots_per_row() * shape.cols_per_token();
+    let bytes = (tokens * shape.token_beats * preset.col_bytes()) as u64;
+    let achieved = bytes as f64 / (run.cycles.stream as f64 * preset.tck_ps * 1e-12);
+    let gap = preset.timing.ccd_l;
+    let rows = tokens.div_ceil(shape.slots_per_row() * shape.pus_per_group() * preset.bank_groups) as u64;
+    let least = crate::device::bandwidth::pattern_clocks(preset, cols, gap, rows, refreshes);
+    Ok(BandwidthResult {
+        run_bound: bytes as f64 / (least as f64 * preset.tck_ps * 1e-12),
+        refreshes,
+        preset: preset.name,
+        tokens,
+        dim,
+        stream_cycles: run.cycles.stream,
+        bytes,
+        achieved,
+        bounds: bounds(preset, cols, gap),
+        reference: bounds(reference, reference.shape(dim).slots_per_row() * reference.shape(dim).cols_per_token(), gap),
+        wall_seconds,
+    })
+}

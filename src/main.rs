@@ -82,6 +82,17 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// Internal read bandwidth of each DRAM tier's device in RTL, every PU streaming, next to
+    /// the column-access peak and the bound with row and refresh overheads.
+    Bandwidth {
+        #[arg(long, default_value_t = 128)]
+        dim: usize,
+        /// Tokens per device (default: whole rows of every bank, up to 4096).
+        #[arg(long)]
+        tokens: Option<usize>,
+        #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+    },
     /// Simulated PU cycles per second: Rust host vs a plain C++ Verilator testbench.
     Pu {
         #[arg(long, default_value_t = 16)]
@@ -150,6 +161,47 @@ fn real_main() -> anyhow::Result<bool> {
             println!("time: {:.1} s", report.seconds);
             println!("{} passed, {} failed", report.passed, report.failed);
             Ok(report.failed == 0 && !report.cases.is_empty())
+        }
+        Cmd::Bench { what: BenchCmd::Bandwidth { dim, tokens, seed } } => {
+            use pam::device::preset::DramPreset;
+            println!("pam bench bandwidth: head dim {dim}, seed {seed}; RDs at tCCD_L (compute cap off)");
+            for (scaled, reference) in
+                [(DramPreset::hbm_scaled(), DramPreset::hbm3()), (DramPreset::ddr_scaled(), DramPreset::ddr4())]
+            {
+                let shape = scaled.shape(dim);
+                let per_row = shape.slots_per_row() * shape.pus_per_group() * scaled.bank_groups;
+                let n = tokens
+                    .unwrap_or_else(|| (4096 / per_row).max(1) * per_row)
+                    .min(shape.group_capacity() * scaled.bank_groups);
+                let r = pam::bench::bench_bandwidth(&scaled, &reference, dim, n, seed)?;
+                let gbs = |x: f64| x / 1e9;
+                println!(
+                    "  {} ({} banks, {} PUs): {} tokens, {} bytes in {} clocks ({:.2} s of simulation)",
+                    r.preset,
+                    scaled.banks(),
+                    scaled.pus(),
+                    r.tokens,
+                    r.bytes,
+                    r.stream_cycles,
+                    r.wall_seconds
+                );
+                println!("    achieved in RTL        : {:>10.1} GB/s", gbs(r.achieved));
+                println!(
+                    "    column-access peak     : {:>10.1} GB/s   (achieved / peak  = {:.3})",
+                    gbs(r.bounds.column_peak),
+                    r.achieved / r.bounds.column_peak
+                );
+                println!(
+                    "    bound with ACT/PRE/REF : {:>10.1} GB/s   (achieved / bound = {:.3}; row period {} clocks, {} refreshes in the run; steady state {:.1} GB/s)",
+                    gbs(r.run_bound), r.achieved / r.run_bound, r.bounds.row_period, r.refreshes, gbs(r.bounds.pattern)
+                );
+                let scale = reference.banks() as f64 / scaled.banks() as f64;
+                println!(
+                    "    {} reference device ({} banks): column peak {:.2} TB/s, bound {:.2} TB/s, achieved scaled per bank {:.2} TB/s",
+                    reference.name, reference.banks(), r.reference.column_peak / 1e12, r.reference.pattern / 1e12, r.achieved * scale / 1e12
+                );
+            }
+            Ok(true)
         }
         Cmd::Bench { what: BenchCmd::Pu { lanes, dim, tokens, repeats, seed } } => {
             println!(

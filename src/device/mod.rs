@@ -7,6 +7,7 @@
 //! * [`preset`]: the tiers' reference and scaled configurations.
 //! * [`check`]: local attention in a device, RTL against the golden models.
 
+pub mod bandwidth;
 pub mod check;
 pub mod dram;
 pub mod memory;
