@@ -160,3 +160,45 @@ fn regress_filter_selects_cases_by_name() {
     // A filter that matches nothing ran no test: that is a failure, not a silent pass.
     assert!(!pam(&["regress", "--suite", "datapath", "--seeds", "3", "--filter", "nothing*"]).status.success());
 }
+
+const TIERS: &str = "name: t\nseed: 4\ntiers:\n  - preset: hbm-s\n    problems: 2\n    tokens: {min: 10, max: 40}\n    head_dim: [64]\n  - preset: ddr-s\n    problems: 1\n    tokens: {min: 5, max: 20}\n";
+
+#[test]
+fn tiers_run_reports_each_tier() {
+    let d = tmp("tiers");
+    let sc = d.join("tiers.yaml");
+    std::fs::write(&sc, TIERS).unwrap();
+    let out = d.join("out");
+    let o = pam(&["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for tier in ["hbm-s", "ddr-s"] {
+        let t = &s["tiers"][tier];
+        assert!(t["cycles"].as_u64().unwrap() > 0 && t["ns"].as_f64().unwrap() > 0.0, "{tier}: {t}");
+        assert_eq!(t["timing_violations"], 0);
+        assert_eq!(t["mismatches"], 0);
+        for k in ["act", "rd", "wr", "pre", "refresh"] {
+            assert!(t["bank_commands"][k].is_u64(), "{tier} {k}");
+        }
+        assert!(t["bank_commands"]["rd"].as_u64().unwrap() > 0);
+    }
+}
+
+#[test]
+fn impossible_tiers_are_rejected() {
+    let t = bad_scenario(&TIERS.replace("preset: ddr-s", "preset: ddr5"));
+    assert!(t.contains("tiers[1].preset") && t.contains("hbm-s"), "{t}");
+    let t = bad_scenario(&TIERS.replace("    head_dim: [64]\n", "    head_dim: [64]\n    geometry: {bank_groups: 0, banks_per_group: 4, banks_per_pu: 2, rows: 128, cols: 32, lanes: 16}\n"));
+    assert!(t.contains("geometry.bank_groups") && t.contains("at least 1"), "{t}");
+    let t = bad_scenario(&TIERS.replace("    head_dim: [64]\n", "    head_dim: [64]\n    geometry: {bank_groups: 4, banks_per_group: 4, banks_per_pu: 2, rows: 128, cols: 32, lanes: 16}\n"));
+    assert!(t.contains("tiers[0].geometry") && t.contains("Verilated"), "{t}");
+    let t = bad_scenario(&TIERS.replace("    head_dim: [64]\n", "    head_dim: [64]\n    timing: {ras: 10}\n"));
+    assert!(t.contains("tiers[0].timing") && t.contains("ras"), "{t}");
+    let t = bad_scenario(&TIERS.replace("    head_dim: [64]\n", "    head_dim: [64]\n    timing: {trcd: 10}\n"));
+    assert!(t.contains("tiers[0].timing.trcd") && t.contains("rcd"), "{t}");
+    // A 4-lane DDR row of 128 columns holds at most 256-dimensional tokens: 256 fits, 300 is over DMAX.
+    let t =
+        bad_scenario(&TIERS.replace("tokens: {min: 5, max: 20}\n", "tokens: {min: 5, max: 20}\n    head_dim: [300]\n"));
+    assert!(t.contains("tiers[1].head_dim"), "{t}");
+}
