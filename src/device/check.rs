@@ -15,6 +15,7 @@ use super::pim::{PimDevice, RunBreakdown};
 use super::preset::DramPreset;
 use crate::error::SimError;
 use crate::golden::{self, device::dram_device_attention, fp::fp32_to_fp16};
+use crate::kv::block_table::{BlockTable, SeqKey};
 use crate::kv::location::PhysLoc;
 use crate::kv::placement::{DramPlacer, GroupPolicy};
 
@@ -34,7 +35,14 @@ pub struct DeviceProblem {
     pub tokens: Vec<PlacedToken>,
     /// Indices into `tokens` that the query attends (sparse selection).
     pub selected: Vec<usize>,
+    /// The host's block table: token position -> physical location.
+    pub table: BlockTable,
 }
+
+/// The one sequence a device problem holds.
+pub const SEQ: SeqKey = SeqKey { request: 0, layer: 0, kv_head: 0 };
+/// Tokens per page of the block table.
+pub const PAGE_TOKENS: usize = 16;
 
 fn h(x: f32) -> u16 {
     fp32_to_fp16(x.to_bits())
@@ -65,6 +73,7 @@ impl DeviceProblem {
         let mut placer = DramPlacer::new(preset.shape(dim), GroupPolicy::LeastActivated, 0, 0)
             .map_err(|e| SimError::Input(e.to_string()))?;
         let mut placed = Vec::with_capacity(n);
+        let mut table = BlockTable::new(PAGE_TOKENS);
         for _ in 0..n {
             // A random attention history steers where the next token goes.
             for g in 0..preset.bank_groups {
@@ -72,6 +81,7 @@ impl DeviceProblem {
             }
             placer.window().end_step();
             let loc = placer.place().map_err(|e| SimError::Input(e.to_string()))?;
+            table.set(SEQ, placed.len(), loc);
             let k = (0..dim).map(|_| h(rng.random_range(-amp..=amp))).collect();
             let v = (0..dim).map(|_| h(rng.random_range(-1.0f32..=1.0))).collect();
             placed.push(PlacedToken { loc, k, v });
@@ -82,7 +92,7 @@ impl DeviceProblem {
         if selected.is_empty() {
             selected.push(rng.random_range(0..n));
         }
-        Ok(DeviceProblem { seed, preset: preset.clone(), q, tokens: placed, selected })
+        Ok(DeviceProblem { seed, preset: preset.clone(), q, tokens: placed, selected, table })
     }
 
     pub fn dim(&self) -> usize {
@@ -127,7 +137,9 @@ pub fn check<M: MemorySide>(
         }
     }
     dev.load_query(&p.q)?;
-    let locs: Vec<PhysLoc> = p.selected.iter().map(|&i| p.tokens[i].loc).collect();
+    // The device is told where the selected tokens are by the host's block table.
+    let locs: Vec<PhysLoc> =
+        p.selected.iter().map(|&i| p.table.get(SEQ, i).expect("placed tokens are in the table")).collect();
     let run = dev.run(&locs)?;
     out.cycles = run.cycles.total();
     out.ns = out.cycles as f64 * dev.memory().tck_ps() / 1000.0;
