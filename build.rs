@@ -50,6 +50,14 @@ const TOPS: &[Top] = &[
         params: &[("NBG", 2), ("NBANK", 4), ("BANKS_PER_PU", 1), ("LANES", 4), ("ROWS", 64), ("COLS", 128)],
         cpp_pu_bench: false,
     },
+    // Scaled device of the SSD tier (src/device/ssd.rs: ssd-s): 4 channels x 2 dies x 64 pages
+    // of 16 KB (8 MB of flash in the model), 4 PUs per channel.
+    Top {
+        name: "dev_ssd_s",
+        module: "pam_ssd_pim_dev",
+        params: &[("NCH", 4), ("DIES", 2), ("NPAGES", 64), ("PAGE_BYTES", 16384), ("LANES", 16), ("PUS_PER_CH", 4)],
+        cpp_pu_bench: false,
+    },
 ];
 
 /// Flags that shape the generated C++ (part of every stamp).

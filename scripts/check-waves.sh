@@ -34,6 +34,7 @@ name: waves_tiers
 tiers:
   - {preset: hbm-s, problems: 1, tokens: {min: 8, max: 8}, head_dim: [64]}
   - {preset: ddr-s, problems: 1, tokens: {min: 8, max: 8}, head_dim: [64]}
+  - {preset: ssd-s, problems: 1, tokens: {min: 8, max: 8}, head_dim: [64]}
 YAML
 "$pam" run "$work/tiers.yaml" --out "$work/outtiers" --waves >/dev/null
 fail=0
@@ -45,6 +46,7 @@ for dump in "$work"/out*/*.fst; do
     *_ru4.fst) view=waveforms/ru4.gtkw ;;
     *_hbm-s_p0000.fst) view=waveforms/hbm.gtkw ;;
     *_ddr-s_p0000.fst) view=waveforms/ddr.gtkw ;;
+    *_ssd-s_p0000.fst) view=waveforms/ssd.gtkw ;;
   esac
   # A view lists signals (TOP....) and group delimiters (-...): each is one trace.
   want=$(grep -c -E '^(TOP\.|-)' "$view")

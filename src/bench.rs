@@ -113,7 +113,7 @@ pub fn bench_bandwidth(
     use crate::kv::placement::{DramPlacer, GroupPolicy};
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut dev = PimDevice::new(DramDevSim::new(preset)?)?;
+    let mut dev = PimDevice::new(Box::new(DramDevSim::new(preset)?))?;
     let mut placer = DramPlacer::new(preset.shape(dim), GroupPolicy::RoundRobin, 0, 0)?;
     anyhow::ensure!(
         tokens <= placer.capacity(),

@@ -9,9 +9,8 @@ use serde_json::json;
 
 use crate::datapath::{self, Units};
 use crate::device::check::{check as device_check, DeviceProblem};
-use crate::device::dram::DramDevSim;
 use crate::device::memory::CommandCounts;
-use crate::device::pim::{PimDevice, RunBreakdown};
+use crate::device::pim::RunBreakdown;
 use crate::golden::reference::REL_BOUND;
 use crate::problem::{case_seed, Problem};
 use crate::scenario::{DatapathSpec, Scenario, TierSpec};
@@ -129,11 +128,8 @@ pub struct TierTotals {
 }
 
 pub fn run_tier(index: usize, spec: &TierSpec, opts: &RunOptions) -> TierTotals {
-    let mut t = TierTotals { preset: spec.preset.name.to_string(), ..Default::default() };
-    let mut dev = match DramDevSim::new(&spec.preset)
-        .and_then(|mut m| m.configure(&spec.preset.timing, spec.rd_gap).map(|_| m))
-        .and_then(PimDevice::new)
-    {
+    let mut t = TierTotals { preset: spec.preset.name().to_string(), ..Default::default() };
+    let mut dev = match spec.preset.open(Some(spec.gap)) {
         Ok(d) => d,
         Err(e) => {
             t.failed_problems.push(json!({"error": e.to_string()}));
@@ -143,7 +139,7 @@ pub fn run_tier(index: usize, spec: &TierSpec, opts: &RunOptions) -> TierTotals 
     for i in 0..spec.problems {
         // Each tier draws from its own stream of the run seed.
         let seed = case_seed(opts.seed ^ (0x7153_0000 + index as u64), i);
-        let label = format!("tier {} problem {i} seed={seed:#x}", spec.preset.name);
+        let label = format!("tier {} problem {i} seed={seed:#x}", spec.preset.name());
         let p = match DeviceProblem::generate(&spec.preset, seed, &spec.head_dims, spec.tokens) {
             Ok(p) => p,
             Err(e) => {
@@ -153,7 +149,7 @@ pub fn run_tier(index: usize, spec: &TierSpec, opts: &RunOptions) -> TierTotals 
             }
         };
         if opts.waves && i == 0 {
-            let path = opts.out.join(format!("tier{index}_{}_p0000.fst", spec.preset.name));
+            let path = opts.out.join(format!("tier{index}_{}_p0000.fst", spec.preset.name()));
             match dev.memory().model().trace_open(&path) {
                 Ok(()) => t.waves.push(path.display().to_string()),
                 Err(e) => eprintln!("warning: no waveform for {label}: {e}"),
@@ -201,6 +197,7 @@ pub fn view_for(dump: &Path) -> &'static str {
         Some("ru4.fst") => "waveforms/ru4.gtkw",
         Some("p0000.fst") if name.contains("_hbm-s_") => "waveforms/hbm.gtkw",
         Some("p0000.fst") if name.contains("_ddr-s_") => "waveforms/ddr.gtkw",
+        Some("p0000.fst") if name.contains("_ssd-s_") => "waveforms/ssd.gtkw",
         _ => "waveforms/pu.gtkw",
     }
 }

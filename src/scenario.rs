@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::device::check::DIMS;
-use crate::device::preset::DramPreset;
+use crate::device::tier::TierPreset;
 use crate::problem::ProblemSpace;
 use crate::rtl::pu::DMAX;
 
@@ -139,11 +139,12 @@ struct RawDatapath {
 /// Validated entry of the `tiers` section.
 #[derive(Clone, Debug)]
 pub struct TierSpec {
-    pub preset: DramPreset,
+    pub preset: TierPreset,
     pub problems: u64,
     pub tokens: (usize, usize),
     pub head_dims: Vec<usize>,
-    pub rd_gap: u32,
+    /// Minimum read spacing (DRAM all-bank RDs, flash channel transfers) in clocks.
+    pub gap: u32,
 }
 
 /// Validated `datapath` section.
@@ -210,13 +211,13 @@ impl Checker<'_> {
 }
 
 /// Presets with a Verilated device.
-const DEVICE_PRESETS: [&str; 2] = ["hbm-s", "ddr-s"];
+const DEVICE_PRESETS: [&str; 3] = ["hbm-s", "ddr-s", "ssd-s"];
 
 impl Checker<'_> {
     fn tier(&self, i: usize, t: &RawTier) -> Result<TierSpec, ScenarioError> {
         let f = |name: &str| format!("tiers[{i}].{name}");
-        let mut preset = match DramPreset::by_name(&t.preset.value) {
-            Some(p) if DEVICE_PRESETS.contains(&p.name) => p,
+        let mut preset = match TierPreset::by_name(&t.preset.value) {
+            Some(p) if DEVICE_PRESETS.contains(&p.name()) => p,
             _ => {
                 return Err(self.fail(
                     &t.preset,
@@ -232,7 +233,11 @@ impl Checker<'_> {
                 format!("{} is outside 1..={MAX_PROBLEMS}", t.problems.value),
             ));
         }
+        let not_dram = |what: &str| format!("{what} overrides apply to DRAM presets, not {}", t.preset.value);
         if let Some(g) = &t.geometry {
+            let TierPreset::Dram(preset) = &preset else {
+                return Err(self.fail(g, &f("geometry"), not_dram("geometry")));
+            };
             let v = g.value;
             for (name, x) in [
                 ("bank_groups", v.bank_groups),
@@ -272,18 +277,21 @@ impl Checker<'_> {
                         format!("{:?} must be a non-empty list of values in 1..={DMAX}", d.value),
                     ));
                 }
-                if let Some(&bad) = d.value.iter().find(|&&x| preset.shape(x as usize).validate().is_err()) {
-                    let e = preset.shape(bad as usize).validate().unwrap_err();
+                if let Some(&bad) = d.value.iter().find(|&&x| preset.fits(x as usize).is_err()) {
+                    let e = preset.fits(bad as usize).unwrap_err();
                     return Err(self.fail(
                         d,
                         &f("head_dim"),
-                        format!("a token of head dimension {bad} does not fit {}: {e}", preset.name),
+                        format!("a token of head dimension {bad} does not fit {}: {e}", preset.name()),
                     ));
                 }
                 d.value.iter().map(|&x| x as usize).collect()
             }
         };
         if let Some(map) = &t.timing {
+            let TierPreset::Dram(preset) = &mut preset else {
+                return Err(self.fail(map, &f("timing"), not_dram("timing")));
+            };
             let mut timing = preset.timing;
             for (k, &v) in &map.value {
                 let v = u32::try_from(v).unwrap_or(u32::MAX);
@@ -315,22 +323,25 @@ impl Checker<'_> {
             timing.validate().map_err(|e| self.fail(map, &f("timing"), e))?;
             preset.timing = timing;
         }
-        let rd_gap = match &t.rd_gap {
-            None => preset.timing.ccd_l,
+        let gap = match &t.rd_gap {
+            None => preset.min_gap(),
             Some(g) => match g.value {
-                RdGap::Named(GapName::Cap) => preset.cap_rd_gap(),
-                RdGap::Clocks(c) if c >= preset.timing.ccd_l && c <= u16::MAX as u32 => c,
+                RdGap::Named(GapName::Cap) => preset.cap_gap(),
+                RdGap::Clocks(c) if c >= preset.min_gap() && c <= u16::MAX as u32 => c,
                 RdGap::Clocks(c) => {
                     return Err(self.fail(
                         g,
                         &f("rd_gap"),
-                        format!("{c} must be within tCCD_L ({})..=65535 clocks, or 'cap'", preset.timing.ccd_l),
+                        format!(
+                            "{c} must be within {}..=65535 clocks (the memory's own read spacing), or 'cap'",
+                            preset.min_gap()
+                        ),
                     ))
                 }
             },
         };
         let tokens = self.int_range(&t.tokens, &f("tokens"), 1, MAX_TOKENS)?;
-        Ok(TierSpec { preset, problems: t.problems.value, tokens, head_dims: dims, rd_gap })
+        Ok(TierSpec { preset, problems: t.problems.value, tokens, head_dims: dims, gap })
     }
 }
 

@@ -10,14 +10,13 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::memory::{CommandCounts, MemorySide};
+use super::memory::CommandCounts;
 use super::pim::{PimDevice, RunBreakdown};
-use super::preset::DramPreset;
+use super::tier::TierPreset;
 use crate::error::SimError;
 use crate::golden::{self, device::dram_device_attention, fp::fp32_to_fp16};
 use crate::kv::block_table::{BlockTable, SeqKey};
 use crate::kv::location::PhysLoc;
-use crate::kv::placement::{DramPlacer, GroupPolicy};
 
 /// One token: where it lives and its FP16 K and V.
 #[derive(Clone, Debug)]
@@ -30,7 +29,7 @@ pub struct PlacedToken {
 #[derive(Clone, Debug)]
 pub struct DeviceProblem {
     pub seed: u64,
-    pub preset: DramPreset,
+    pub preset: TierPreset,
     pub q: Vec<u16>,
     pub tokens: Vec<PlacedToken>,
     /// Indices into `tokens` that the query attends (sparse selection).
@@ -52,35 +51,29 @@ fn h(x: f32) -> u16 {
 pub const DIMS: [usize; 6] = [64, 128, 96, 40, 17, 256];
 
 impl DeviceProblem {
-    /// A random problem for `preset`: head dimension (from `dims`, those that fit a row),
-    /// token count (in `tokens`) and selection are drawn from the seed; tokens are placed by
-    /// the least-activated rule after a random history.
+    /// A random problem for `preset`: head dimension (from `dims`, those that fit), token
+    /// count (in `tokens`) and selection are drawn from the seed; tokens are placed by the
+    /// tier's mapping rule (for DRAM after a random attention history).
     pub fn generate(
-        preset: &DramPreset,
+        preset: &TierPreset,
         seed: u64,
         dims: &[usize],
         tokens: (usize, usize),
     ) -> Result<DeviceProblem, SimError> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let fits: Vec<usize> = dims.iter().copied().filter(|&d| preset.shape(d).validate().is_ok()).collect();
+        let fits: Vec<usize> = dims.iter().copied().filter(|&d| preset.fits(d).is_ok()).collect();
         if fits.is_empty() {
-            return Err(SimError::Input(format!("no head dimension of {dims:?} fits a row of {}", preset.name)));
+            return Err(SimError::Input(format!("no head dimension of {dims:?} fits {}", preset.name())));
         }
         let dim = fits[rng.random_range(0..fits.len())];
         let n = rng.random_range(tokens.0.max(1)..=tokens.1.max(1));
         let frac = [1.0, 0.5, 0.125][rng.random_range(0..3)];
         let amp = [0.5f32, 2.0, 8.0][rng.random_range(0..3)];
-        let mut placer = DramPlacer::new(preset.shape(dim), GroupPolicy::LeastActivated, 0, 0)
-            .map_err(|e| SimError::Input(e.to_string()))?;
+        let mut placer = preset.placer(dim)?;
         let mut placed = Vec::with_capacity(n);
         let mut table = BlockTable::new(PAGE_TOKENS);
         for _ in 0..n {
-            // A random attention history steers where the next token goes.
-            for g in 0..preset.bank_groups {
-                placer.window().record(g, rng.random_range(0..4));
-            }
-            placer.window().end_step();
-            let loc = placer.place().map_err(|e| SimError::Input(e.to_string()))?;
+            let loc = placer.place(&mut rng)?;
             table.set(SEQ, placed.len(), loc);
             let k = (0..dim).map(|_| h(rng.random_range(-amp..=amp))).collect();
             let v = (0..dim).map(|_| h(rng.random_range(-1.0f32..=1.0))).collect();
@@ -100,7 +93,7 @@ impl DeviceProblem {
     }
 
     pub fn label(&self) -> String {
-        format!("{}_d{}_n{}_s{}", self.preset.name, self.dim(), self.tokens.len(), self.selected.len())
+        format!("{}_d{}_n{}_s{}", self.preset.name(), self.dim(), self.tokens.len(), self.selected.len())
     }
 }
 
@@ -120,11 +113,7 @@ pub struct DeviceOutcome {
 }
 
 /// Runs `p` on `dev` (a device of `p.preset`'s geometry) and compares everything.
-pub fn check<M: MemorySide>(
-    dev: &mut PimDevice<M>,
-    p: &DeviceProblem,
-    inject_fault: bool,
-) -> Result<DeviceOutcome, SimError> {
+pub fn check(dev: &mut PimDevice, p: &DeviceProblem, inject_fault: bool) -> Result<DeviceOutcome, SimError> {
     dev.memory().reset_stats();
     for t in &p.tokens {
         dev.write_token(&t.loc, &t.k, &t.v)?;
@@ -136,6 +125,8 @@ pub fn check<M: MemorySide>(
             out.mismatches.push(format!("token at {:?} reads back different bytes", t.loc));
         }
     }
+    // Attention reads stored tokens: nothing of the writes may linger in a page register.
+    dev.memory().drop_caches()?;
     dev.load_query(&p.q)?;
     // The device is told where the selected tokens are by the host's block table.
     let locs: Vec<PhysLoc> =

@@ -122,10 +122,6 @@ impl DramDevSim {
         &self.preset
     }
 
-    pub fn model(&mut self) -> &mut VModel {
-        &mut self.m
-    }
-
     pub fn log(&self) -> &[Cmd] {
         &self.log
     }
@@ -212,6 +208,10 @@ impl DramDevSim {
 }
 
 impl MemorySide for DramDevSim {
+    fn model(&mut self) -> &mut VModel {
+        &mut self.m
+    }
+
     fn name(&self) -> &str {
         self.preset.name
     }

@@ -8,6 +8,7 @@
 
 use crate::error::SimError;
 use crate::kv::location::PhysLoc;
+use crate::rtl::model::VModel;
 
 /// What one memory clock produced for the PUs.
 pub struct Beat<'a> {
@@ -57,10 +58,18 @@ pub trait MemorySide {
     ) -> Result<u64, SimError>;
     /// Clears the command log and counts (and the RTL checker's count) for a new measurement.
     fn reset_stats(&mut self);
+    /// Forgets what the memory holds outside its array (flash page registers), so that the
+    /// next stream reads stored tokens as attention over a cold cache does. Counts and
+    /// violations are kept. DRAM: nothing to do (a stream opens its rows itself).
+    fn drop_caches(&mut self) -> Result<(), SimError> {
+        Ok(())
+    }
     fn counts(&self) -> CommandCounts;
     /// Timing violations found in the commands since `reset_stats`, as (RTL checker, host
     /// checker on the command log).
     fn timing_violations(&self) -> (u64, u64);
     /// A protocol error flag of the memory side.
     fn error_flag(&self) -> bool;
+    /// The Verilated model (for waveforms).
+    fn model(&mut self) -> &mut VModel;
 }

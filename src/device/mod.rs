@@ -5,6 +5,8 @@
 //! * [`pim`]: a device = memory side + Verilated PUs and RUs, clocked together.
 //! * [`timing`]: DRAM timing, its presets and the host-side timing checker.
 //! * [`preset`]: the tiers' reference and scaled configurations.
+//! * [`ssd`]: the SSD tier: flash presets and the driver of the Verilated flash device (also
+//!   a [`memory::MemorySide`]).
 //! * [`check`]: local attention in a device, RTL against the golden models.
 
 pub mod bandwidth;
@@ -13,4 +15,6 @@ pub mod dram;
 pub mod memory;
 pub mod pim;
 pub mod preset;
+pub mod ssd;
+pub mod tier;
 pub mod timing;

@@ -43,16 +43,16 @@ pub struct DeviceRun {
     pub err: bool,
 }
 
-pub struct PimDevice<M: MemorySide> {
-    mem: M,
+pub struct PimDevice {
+    mem: Box<dyn MemorySide + Send>,
     pus: Vec<PuSim>,
     rus: Vec<RuSim>,
     dev_ru: RuSim,
     dim: usize,
 }
 
-impl<M: MemorySide> PimDevice<M> {
-    pub fn new(mem: M) -> Result<Self, SimError> {
+impl PimDevice {
+    pub fn new(mem: Box<dyn MemorySide + Send>) -> Result<Self, SimError> {
         let lanes = mem.lanes();
         let mhz = 1e6 / mem.tck_ps();
         let pus = (0..mem.pus()).map(|_| PuSim::new(lanes, mhz)).collect::<Result<Vec<_>, _>>()?;
@@ -62,8 +62,8 @@ impl<M: MemorySide> PimDevice<M> {
         Ok(PimDevice { mem, pus, rus, dev_ru, dim: 0 })
     }
 
-    pub fn memory(&mut self) -> &mut M {
-        &mut self.mem
+    pub fn memory(&mut self) -> &mut dyn MemorySide {
+        self.mem.as_mut()
     }
 
     pub fn pus(&mut self) -> &mut [PuSim] {

@@ -7,9 +7,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::Verdict;
 use crate::device::check::{check, DeviceProblem, DIMS};
-use crate::device::dram::DramDevSim;
 use crate::device::pim::PimDevice;
-use crate::device::preset::DramPreset;
+use crate::device::tier::TierPreset;
 use crate::error::SimError;
 
 /// Most tokens a case places: enough to span several rows of every bank group.
@@ -17,11 +16,11 @@ pub const MAX_TOKENS: usize = 300;
 
 /// Devices kept alive across cases, one per preset.
 #[derive(Default)]
-pub struct Devices(HashMap<&'static str, PimDevice<DramDevSim>>);
+pub struct Devices(HashMap<&'static str, PimDevice>);
 
 /// The preset a case seed runs on.
-pub fn preset_of(seed: u64) -> DramPreset {
-    let presets = [DramPreset::hbm_scaled(), DramPreset::ddr_scaled()];
+pub fn preset_of(seed: u64) -> TierPreset {
+    let presets = TierPreset::scaled();
     let i = ChaCha8Rng::seed_from_u64(seed ^ 0xDE71CE).random_range(0..presets.len());
     presets[i].clone()
 }
@@ -29,10 +28,10 @@ pub fn preset_of(seed: u64) -> DramPreset {
 pub fn run(devs: &mut Devices, seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
     let preset = preset_of(seed);
     let p = DeviceProblem::generate(&preset, seed, &DIMS, (1, MAX_TOKENS))?;
-    if !devs.0.contains_key(preset.name) {
-        devs.0.insert(preset.name, PimDevice::new(DramDevSim::new(&preset)?)?);
+    if !devs.0.contains_key(preset.name()) {
+        devs.0.insert(preset.name(), preset.open(None)?);
     }
-    let dev = devs.0.get_mut(preset.name).expect("inserted");
+    let dev = devs.0.get_mut(preset.name()).expect("inserted");
     let o = check(dev, &p, inject_fault)?;
     let properties = vec![
         ("label".into(), p.label()),

@@ -113,7 +113,7 @@ fn list_cases(opts: &Options) -> Vec<Case> {
         match opts.suite {
             Suite::Fp => format!("fp/{id}"),
             Suite::Datapath => format!("datapath/{id}_{}", label_of(&space, seed)),
-            Suite::Device => format!("device/{id}_{}", device_case::preset_of(seed).name),
+            Suite::Device => format!("device/{id}_{}", device_case::preset_of(seed).name()),
         }
     };
     let all: Vec<Case> = match opts.replay {

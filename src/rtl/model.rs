@@ -31,6 +31,8 @@ pub enum Top {
     DevHbmS,
     /// `pam_dram_pim_dev` as the scaled DDR-PIM device (preset `ddr-s`).
     DevDdrS,
+    /// `pam_ssd_pim_dev` as the scaled SSD-PIM device (preset `ssd-s`).
+    DevSsdS,
 }
 
 impl Top {
@@ -47,6 +49,7 @@ impl Top {
                 Top::DramLab => ffi::pam_vmodel_dram_lab(),
                 Top::DevHbmS => ffi::pam_vmodel_dev_hbm_s(),
                 Top::DevDdrS => ffi::pam_vmodel_dev_ddr_s(),
+                Top::DevSsdS => ffi::pam_vmodel_dev_ssd_s(),
             }
         }
     }

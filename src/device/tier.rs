@@ -1,0 +1,122 @@
+//! A tier's device preset, DRAM or flash, behind one type: what the scenario, the regression
+//! and the benchmarks need to place tokens in a device and to open its Verilated model.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::dram::DramDevSim;
+use super::pim::PimDevice;
+use super::preset::DramPreset;
+use super::ssd::{FlashPreset, SsdDevSim};
+use crate::error::SimError;
+use crate::kv::location::PhysLoc;
+use crate::kv::placement::{DramPlacer, FlashPlacer, GroupPolicy};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TierPreset {
+    Dram(DramPreset),
+    Flash(FlashPreset),
+}
+
+/// Places a problem's tokens one after the other.
+pub trait Placer {
+    fn place(&mut self, rng: &mut ChaCha8Rng) -> Result<PhysLoc, SimError>;
+}
+
+/// The least-activated-bank-group rule, steered by a random attention history: before each
+/// token, every bank group serves a random number of tokens in one decode step.
+struct DramHistoryPlacer {
+    placer: DramPlacer,
+    groups: usize,
+}
+
+impl Placer for DramHistoryPlacer {
+    fn place(&mut self, rng: &mut ChaCha8Rng) -> Result<PhysLoc, SimError> {
+        for g in 0..self.groups {
+            self.placer.window().record(g, rng.random_range(0..4));
+        }
+        self.placer.window().end_step();
+        self.placer.place().map_err(|e| SimError::Input(e.to_string()))
+    }
+}
+
+impl Placer for FlashPlacer {
+    fn place(&mut self, _: &mut ChaCha8Rng) -> Result<PhysLoc, SimError> {
+        FlashPlacer::place(self).map_err(|e| SimError::Input(e.to_string()))
+    }
+}
+
+impl TierPreset {
+    /// The presets with a Verilated device.
+    pub fn scaled() -> [TierPreset; 3] {
+        [
+            TierPreset::Dram(DramPreset::hbm_scaled()),
+            TierPreset::Dram(DramPreset::ddr_scaled()),
+            TierPreset::Flash(FlashPreset::ssd_scaled()),
+        ]
+    }
+
+    pub fn by_name(name: &str) -> Option<TierPreset> {
+        DramPreset::by_name(name).map(TierPreset::Dram).or_else(|| FlashPreset::by_name(name).map(TierPreset::Flash))
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            TierPreset::Dram(p) => p.name,
+            TierPreset::Flash(p) => p.name,
+        }
+    }
+
+    /// Whether tokens of head dimension `dim` fit the device's rows or pages.
+    pub fn fits(&self, dim: usize) -> Result<(), String> {
+        match self {
+            TierPreset::Dram(p) => p.shape(dim).validate().map_err(|e| e.to_string()),
+            TierPreset::Flash(p) => FlashPlacer::new(p.shape(dim), 2, 0).map(|_| ()).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The host's mapping rule for this tier (spec §6).
+    pub fn placer(&self, dim: usize) -> Result<Box<dyn Placer>, SimError> {
+        let err = |e: crate::kv::placement::PlacementError| SimError::Input(format!("{}: {e}", self.name()));
+        Ok(match self {
+            TierPreset::Dram(p) => Box::new(DramHistoryPlacer {
+                placer: DramPlacer::new(p.shape(dim), GroupPolicy::LeastActivated, 0, 0).map_err(err)?,
+                groups: p.bank_groups,
+            }),
+            TierPreset::Flash(p) => Box::new(FlashPlacer::new(p.shape(dim), 2, 0).map_err(err)?),
+        })
+    }
+
+    /// Opens the Verilated device with its PUs and RUs. `gap` is the minimum spacing of reads
+    /// (DRAM: all-bank RDs; flash: channel transfers), `None` for the memory's own rate.
+    pub fn open(&self, gap: Option<u32>) -> Result<PimDevice, SimError> {
+        match self {
+            TierPreset::Dram(p) => {
+                let mut m = DramDevSim::new(p)?;
+                m.configure(&p.timing, gap.unwrap_or(p.timing.ccd_l))?;
+                PimDevice::new(Box::new(m))
+            }
+            TierPreset::Flash(p) => {
+                let mut m = SsdDevSim::new(p)?;
+                m.configure(p.t_r_cycles(), p.t_prog_cycles(), gap.unwrap_or(p.xfer_gap()))?;
+                PimDevice::new(Box::new(m))
+            }
+        }
+    }
+
+    /// The read gap that keeps the device under its compute cap.
+    pub fn cap_gap(&self) -> u32 {
+        match self {
+            TierPreset::Dram(p) => p.cap_rd_gap(),
+            TierPreset::Flash(p) => p.cap_xfer_gap(),
+        }
+    }
+
+    /// The memory's own read gap (no cap).
+    pub fn min_gap(&self) -> u32 {
+        match self {
+            TierPreset::Dram(p) => p.timing.ccd_l,
+            TierPreset::Flash(p) => p.xfer_gap(),
+        }
+    }
+}
