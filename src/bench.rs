@@ -156,3 +156,69 @@ pub fn bench_bandwidth(
         wall_seconds,
     })
 }
+
+/// The SSD tier's streaming measurement and what bounds it.
+pub struct FlashBandwidthResult {
+    pub tokens: usize,
+    pub pages: usize,
+    pub stream_cycles: u64,
+    pub bytes: u64,
+    pub achieved: f64,
+    /// Channels x one beat per bus gap.
+    pub bus_bound: f64,
+    /// Channels x dies x one page per (tR + the page's transfer): a die has one page
+    /// register, so its next read starts once the page has left over the bus.
+    pub tr_bound: f64,
+    /// The smaller of the two per channel, summed.
+    pub bound: f64,
+    pub wall_seconds: f64,
+}
+
+/// Fills `pages_per_die` pages of every die of the scaled SSD with tokens, then streams them
+/// all to the PUs from the flash array (page registers emptied first).
+pub fn bench_flash_bandwidth(
+    preset: &crate::device::ssd::FlashPreset,
+    dim: usize,
+    pages_per_die: usize,
+    seed: u64,
+) -> anyhow::Result<FlashBandwidthResult> {
+    use crate::device::tier::TierPreset;
+
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let tier = TierPreset::Flash(preset.clone());
+    let mut dev = tier.open(None)?;
+    let mut placer = crate::kv::placement::FlashPlacer::new(preset.shape(dim), 2, 0)?;
+    let per_page = preset.page_bytes / preset.token_bytes(dim);
+    let pages = pages_per_die * preset.channels * preset.dies_per_channel;
+    let tokens = pages * per_page;
+    let mut locs = Vec::with_capacity(tokens);
+    for _ in 0..tokens {
+        let loc = placer.place()?;
+        let kv: Vec<u16> = (0..dim).map(|_| fp32_to_fp16(rng.random_range(-1.0f32..1.0).to_bits())).collect();
+        dev.write_token(&loc, &kv, &kv)?;
+        locs.push(loc);
+    }
+    dev.memory().drop_caches()?;
+    let q: Vec<u16> = (0..dim).map(|_| fp32_to_fp16(rng.random_range(-0.1f32..0.1).to_bits())).collect();
+    dev.load_query(&q)?;
+    let t0 = Instant::now();
+    let run = dev.run(&locs)?;
+    let wall_seconds = t0.elapsed().as_secs_f64();
+    let bytes = (tokens * preset.token_bytes(dim)) as u64;
+    let tck = preset.tck_ps() * 1e-12;
+    let achieved = bytes as f64 / (run.cycles.stream as f64 * tck);
+    let bus = preset.beat_bytes() as f64 / (preset.xfer_gap() as f64 * tck);
+    let die = preset.page_bytes as f64 / (preset.t_r_ns * 1e-9 + preset.page_bytes as f64 / bus);
+    let ch = preset.channels as f64;
+    Ok(FlashBandwidthResult {
+        tokens,
+        pages,
+        stream_cycles: run.cycles.stream,
+        bytes,
+        achieved,
+        bus_bound: ch * bus,
+        tr_bound: ch * preset.dies_per_channel as f64 * die,
+        bound: ch * bus.min(preset.dies_per_channel as f64 * die),
+        wall_seconds,
+    })
+}

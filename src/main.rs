@@ -201,6 +201,31 @@ fn real_main() -> anyhow::Result<bool> {
                     reference.name, reference.banks(), r.reference.column_peak / 1e12, r.reference.pattern / 1e12, r.achieved * scale / 1e12
                 );
             }
+            let ssd = pam::device::ssd::FlashPreset::ssd_scaled();
+            let r = pam::bench::bench_flash_bandwidth(&ssd, dim, 3, seed)?;
+            let gbs = |x: f64| x / 1e9;
+            println!(
+                "  {} ({} channels x {} dies, {} PUs): {} tokens on {} pages, {} bytes in {} clocks ({:.2} s of simulation)",
+                ssd.name, ssd.channels, ssd.dies_per_channel, ssd.pus(), r.tokens, r.pages, r.bytes, r.stream_cycles, r.wall_seconds
+            );
+            println!(
+                "    achieved in RTL        : {:>10.2} GB/s   (achieved / bound = {:.3})",
+                gbs(r.achieved),
+                r.achieved / r.bound
+            );
+            println!(
+                "    channel rate bound     : {:>10.2} GB/s   ({} channels x {} B per {} clocks at {} MHz; nominal {} MT/s)",
+                gbs(r.bus_bound), ssd.channels, ssd.beat_bytes(), ssd.xfer_gap(), ssd.clock_mhz, ssd.channel_mts
+            );
+            println!(
+                "    page read (tR) bound   : {:>10.2} GB/s   ({} dies x {} B per tR + transfer = {} us + {:.2} us: one page register per die)",
+                gbs(r.tr_bound), ssd.channels * ssd.dies_per_channel, ssd.page_bytes, ssd.t_r_ns / 1000.0,
+                ssd.page_bytes as f64 / (r.bus_bound / ssd.channels as f64) * 1e6
+            );
+            println!(
+                "    bound (min per channel): {:>10.2} GB/s   the first page of each die fills the pipeline; {} pages per die here",
+                gbs(r.bound), r.pages / (ssd.channels * ssd.dies_per_channel)
+            );
             Ok(true)
         }
         Cmd::Bench { what: BenchCmd::Pu { lanes, dim, tokens, repeats, seed } } => {
