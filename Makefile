@@ -52,6 +52,7 @@ bench: build
 	$(PAM) bench pu --lanes 16
 	$(PAM) bench pu --lanes 4
 	$(PAM) bench bandwidth
+	$(PAM) bench mapping
 
 clean:
 	$(CARGO) clean

@@ -82,6 +82,12 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// Bank-group activations under the least-activated rule and under round robin, on a
+    /// skewed token-use workload.
+    Mapping {
+        #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+    },
     /// Internal read bandwidth of each DRAM tier's device in RTL, every PU streaming, next to
     /// the column-access peak and the bound with row and refresh overheads.
     Bandwidth {
@@ -161,6 +167,24 @@ fn real_main() -> anyhow::Result<bool> {
             println!("time: {:.1} s", report.seconds);
             println!("{} passed, {} failed", report.passed, report.failed);
             Ok(report.failed == 0 && !report.cases.is_empty())
+        }
+        Cmd::Bench { what: BenchCmd::Mapping { seed } } => {
+            use pam::kv::placement::GroupPolicy;
+            use pam::kv::workload::{imbalance, SkewedWorkload};
+            let p = pam::device::preset::DramPreset::hbm_scaled();
+            let shape = pam::kv::placement::DramShape { bank_groups: 4, rows: 512, ..p.shape(128) };
+            let w = SkewedWorkload::default();
+            println!(
+                "pam bench mapping: {} decode steps, 4 bank groups, structural token every {} positions, seed {seed}",
+                w.steps, w.period
+            );
+            for (name, policy) in
+                [("least-activated (spec)", GroupPolicy::LeastActivated), ("round robin", GroupPolicy::RoundRobin)]
+            {
+                let t = w.run(shape, policy, seed)?;
+                println!("  {name:<24}: busiest group / mean = {:.3}   activations per group {t:?}", imbalance(&t));
+            }
+            Ok(true)
         }
         Cmd::Bench { what: BenchCmd::Bandwidth { dim, tokens, seed } } => {
             use pam::device::preset::DramPreset;

@@ -12,6 +12,8 @@
 //                and l held on out_m_o / out_l_o and out_last_o on the final beat.
 //   Lanes at or beyond cfg_dim_i are ignored on input and read as +0 on output. cfg_dim_i is
 //   sampled when a command is accepted (1 .. DMAX).
+//   stall_o: the PU waits for an input beat (none arriving) or for out_ready_i; clocks change
+//   nothing meanwhile.
 //   err_o is sticky: set when a q, k or v element (within cfg_dim_i) is an FP16 infinity or
 //   NaN; cleared when LOAD_Q is accepted.
 //
@@ -46,7 +48,10 @@ module pam_pu #(
   output logic [31:0]           out_m_o,
   output logic [31:0]           out_l_o,
 
-  output logic                  err_o
+  output logic                  err_o,
+  // Waiting for an input beat (buffer empty in a state that needs one) or for the output to be
+  // taken: a clock changes nothing until that happens, so a host may skip clocking the PU.
+  output logic                  stall_o
 );
   localparam int unsigned NB_MAX    = (DMAX + LANES - 1) / LANES;
   localparam int unsigned BEAT_W    = (NB_MAX > 1) ? $clog2(NB_MAX) : 1;
@@ -193,4 +198,6 @@ module pam_pu #(
   assign out_m_o     = m_q;
   assign out_l_o     = l_q;
   assign err_o       = err_q;
+  assign stall_o     = (beat_ready && !beat_valid && !(in_valid_i && in_ready_o))
+                    || (out_valid_o && !out_ready_i);
 endmodule

@@ -105,7 +105,9 @@ impl PimDevice {
                 lost |= !pus[b.pu].clock(Some(b.words));
                 fed[b.pu] = true;
             }
-            for (pu, _) in pus.iter_mut().zip(&fed).filter(|(_, f)| !**f) {
+            // A PU waiting for a beat that is not coming this clock would not change: skip it
+            // (the memory's tR leaves every PU waiting for tens of thousands of clocks).
+            for (pu, _) in pus.iter_mut().zip(&fed).filter(|(p, f)| !**f && !p.stalled()) {
                 pu.clock(None);
             }
             pus.iter().all(PuSim::can_take)

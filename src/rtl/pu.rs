@@ -43,6 +43,7 @@ port_set!(Ports {
     out_m_o,
     out_l_o,
     err_o,
+    stall_o,
 });
 
 pub struct PuSim {
@@ -146,6 +147,11 @@ impl PuSim {
     /// The PU's sticky error flag (NaN or infinity seen since LOAD_Q).
     pub fn err_flag(&self) -> bool {
         self.m.get(self.p.err_o) != 0
+    }
+
+    /// The PU waits for an input beat and none is arriving: clocking it would change nothing.
+    pub fn stalled(&self) -> bool {
+        self.m.get(self.p.stall_o) != 0
     }
 
     /// Whether the PU's input buffer can take a beat in the coming clock.
