@@ -149,14 +149,14 @@ pub fn run_tier(index: usize, spec: &TierSpec, opts: &RunOptions) -> TierTotals 
             }
         };
         if opts.waves && i == 0 {
-            let path = opts.out.join(format!("tier{index}_{}_p0000.fst", spec.preset.name()));
-            match dev.memory().model().trace_open(&path) {
-                Ok(()) => t.waves.push(path.display().to_string()),
+            // The memory side, and the first PU and first-level RU beside it (models of their own).
+            match dev.trace_open(&opts.out, &format!("tier{index}_{}_p0000", spec.preset.name())) {
+                Ok(files) => t.waves.extend(files.iter().map(|f| f.display().to_string())),
                 Err(e) => eprintln!("warning: no waveform for {label}: {e}"),
             }
         }
         let r = device_check(&mut dev, &p, false);
-        dev.memory().model().trace_close();
+        dev.close_traces();
         t.problems += 1;
         match r {
             Ok(o) => {
@@ -194,6 +194,7 @@ pub fn view_for(dump: &Path) -> &'static str {
     match name.rsplit('_').next() {
         Some("pu4.fst") => "waveforms/pu4.gtkw",
         Some("ru16.fst") => "waveforms/ru.gtkw",
+        Some("pu16.fst") => "waveforms/pu.gtkw",
         Some("ru4.fst") => "waveforms/ru4.gtkw",
         Some("p0000.fst") if name.contains("_hbm-s_") => "waveforms/hbm.gtkw",
         Some("p0000.fst") if name.contains("_ddr-s_") => "waveforms/ddr.gtkw",

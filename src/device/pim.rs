@@ -107,8 +107,12 @@ impl PimDevice {
             }
             // A PU waiting for a beat that is not coming this clock would not change: skip it
             // (the memory's tR leaves every PU waiting for tens of thousands of clocks).
-            for (pu, _) in pus.iter_mut().zip(&fed).filter(|(p, f)| !**f && !p.stalled()) {
-                pu.clock(None);
+            for (pu, _) in pus.iter_mut().zip(&fed).filter(|(_, f)| !**f) {
+                if pu.stalled() {
+                    pu.skip_clock();
+                } else {
+                    pu.clock(None);
+                }
             }
             pus.iter().all(PuSim::can_take)
         })?;
@@ -137,6 +141,31 @@ impl PimDevice {
             tokens_per_pu: per_pu.iter().map(Vec::len).collect(),
             err,
         })
+    }
+
+    /// Dumps the memory side to `dir/stem.fst`, and the first PU and the first first-level RU
+    /// to `dir/stem_puL.fst` and `dir/stem_ruL.fst` (L = lanes), until [`Self::close_traces`].
+    pub fn trace_open(&mut self, dir: &std::path::Path, stem: &str) -> Result<Vec<std::path::PathBuf>, SimError> {
+        let lanes = self.mem.lanes();
+        let files = [
+            dir.join(format!("{stem}.fst")),
+            dir.join(format!("{stem}_pu{lanes}.fst")),
+            dir.join(format!("{stem}_ru{lanes}.fst")),
+        ];
+        self.mem.model().trace_open(&files[0])?;
+        self.pus[0].model().trace_open(&files[1])?;
+        self.rus[0].model().trace_open(&files[2])?;
+        Ok(files.to_vec())
+    }
+
+    pub fn close_traces(&mut self) {
+        self.mem.model().trace_close();
+        for pu in &mut self.pus {
+            pu.model().trace_close();
+        }
+        for ru in &mut self.rus {
+            ru.model().trace_close();
+        }
     }
 
     pub fn counts(&self) -> CommandCounts {

@@ -240,6 +240,13 @@ impl VModel {
         self.cycles += 1;
     }
 
+    /// A clock cycle the caller knows changes nothing in the model (it is stalled): time and
+    /// the cycle count advance, nothing is evaluated, the dump simply holds its values.
+    pub fn skip_cycle(&mut self) {
+        self.time_ps += 2 * self.half_period_ps;
+        self.cycles += 1;
+    }
+
     /// One full clock cycle.
     pub fn tick(&mut self) {
         self.fall();

@@ -154,6 +154,12 @@ impl PuSim {
         self.m.get(self.p.stall_o) != 0
     }
 
+    /// A clock while [`Self::stalled`]: nothing is evaluated (the PU would not change).
+    pub fn skip_clock(&mut self) {
+        debug_assert!(self.stalled());
+        self.m.skip_cycle();
+    }
+
     /// Whether the PU's input buffer can take a beat in the coming clock.
     pub fn can_take(&self) -> bool {
         self.m.get(self.p.in_ready_o) != 0
