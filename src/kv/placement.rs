@@ -307,6 +307,17 @@ mod tests {
     }
 
     #[test]
+    fn a_released_slot_is_reused_by_its_group() {
+        let mut p = DramPlacer::new(shape(), GroupPolicy::RoundRobin, 0, 0).unwrap();
+        let first = p.place().unwrap();
+        for _ in 0..3 {
+            p.place().unwrap();
+        }
+        p.release(first);
+        assert_eq!(p.place().unwrap(), first, "group 0's next token takes the freed slot");
+    }
+
+    #[test]
     fn impossible_geometry_is_rejected() {
         let big = DramShape { token_beats: 80, ..shape() };
         assert_eq!(big.validate(), Err(PlacementError::TokenLargerThanRow { need: 40, have: 32 }));
