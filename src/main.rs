@@ -73,6 +73,8 @@ enum Cmd {
         #[arg(long, default_value_t = 0, hide = true)]
         inject_faults: u64,
     },
+    /// The tier presets: geometry, timing, PUs, compute cap and bandwidth bounds.
+    Presets,
     /// Benchmarks that print measured figures.
     Bench {
         #[command(subcommand)]
@@ -167,6 +169,10 @@ fn real_main() -> anyhow::Result<bool> {
             println!("time: {:.1} s", report.seconds);
             println!("{} passed, {} failed", report.passed, report.failed);
             Ok(report.failed == 0 && !report.cases.is_empty())
+        }
+        Cmd::Presets => {
+            print!("{}", pam::device::tier::describe_presets());
+            Ok(true)
         }
         Cmd::Bench { what: BenchCmd::Mapping { seed } } => {
             use pam::kv::placement::GroupPolicy;

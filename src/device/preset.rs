@@ -71,7 +71,8 @@ impl DramPreset {
             bank_groups: 4,
             banks_per_group: 4,
             banks_per_pu: 2,
-            rows: 32768,
+            // 16 GB = 1024 banks x 16384 rows x 1 KB.
+            rows: 16384,
             cols: 32,
             pu_lanes: 16,
             pu_clock_mhz: 666.0,
@@ -92,7 +93,8 @@ impl DramPreset {
             bank_groups: 2,
             banks_per_group: 4,
             banks_per_pu: 1,
-            rows: 131072,
+            // 32 GB = 16 chips x 8 banks x 262144 rows x 1 KB.
+            rows: 262144,
             cols: 128,
             pu_lanes: 4,
             pu_clock_mhz: 500.0,
@@ -125,5 +127,18 @@ impl DramPreset {
         let rd_per_s = self.cap_gflops * 1e9 / self.cap_banks as f64 / flop_per_rd_per_bank;
         let gap = (1e12 / self.tck_ps / rd_per_s).ceil() as u32;
         gap.max(self.timing.ccd_l)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_capacities_match_the_spec() {
+        let bytes = |p: &DramPreset| (p.banks() * p.rows * p.cols * p.col_bytes()) as u64;
+        assert_eq!(bytes(&DramPreset::hbm3()), 16 << 30, "HBM3 stack: 16 GB");
+        assert_eq!(bytes(&DramPreset::ddr4()), 32 << 30, "DDR4 DIMM: 32 GB");
+        assert_eq!(DramPreset::hbm3().pus(), 512, "one PU per two of 1024 banks");
     }
 }

@@ -120,3 +120,38 @@ impl TierPreset {
         }
     }
 }
+
+/// A table of every preset for `pam presets`: what a user needs to write a scenario.
+pub fn describe_presets() -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let verilated =
+        |n: &str| if TierPreset::scaled().iter().any(|p| p.name() == n) { "Verilated" } else { "reference" };
+    for p in [DramPreset::hbm3(), DramPreset::hbm_scaled(), DramPreset::ddr4(), DramPreset::ddr_scaled()] {
+        let b = super::bandwidth::bounds(&p, p.cols, p.timing.ccd_l);
+        let _ = writeln!(
+            o,
+            "{:<10} {} {:<9} tCK {} ps: {} command buses x {} bank groups x {} banks, {} rows x {} columns of {} B; {} PUs ({} lanes, {} MHz, one per {} bank(s)); cap {} GFLOPS -> all-bank RD every {} clocks",
+            p.name, p.tier, verilated(p.name), p.tck_ps, p.channels, p.bank_groups, p.banks_per_group, p.rows, p.cols, p.col_bytes(),
+            p.pus(), p.pu_lanes, p.pu_clock_mhz, p.banks_per_pu, p.cap_gflops, p.cap_rd_gap()
+        );
+        let t: Vec<String> = p.timing.fields().iter().map(|(_, j, v)| format!("{j} {v}")).collect();
+        let _ = writeln!(o, "{:<10} timing: {}", "", t.join(", "));
+        let _ = writeln!(
+            o,
+            "{:<10} internal read: column peak {:.1} GB/s, with ACT/PRE/REF {:.1} GB/s",
+            "",
+            b.column_peak / 1e9,
+            b.pattern / 1e9
+        );
+    }
+    for p in [FlashPreset::ssd(), FlashPreset::ssd_scaled()] {
+        let _ = writeln!(
+            o,
+            "{:<10} {} {:<9} {} MHz: {} channels x {} dies x {} pages of {} B; tR {} us, tPROG {} us, {} MT/s x {} bit (a beat every {} clocks); {} PUs ({} lanes); cap {} GFLOPS -> a beat every {} clocks",
+            p.name, p.tier, verilated(p.name), p.clock_mhz, p.channels, p.dies_per_channel, p.pages_per_die, p.page_bytes,
+            p.t_r_ns / 1000.0, p.t_prog_ns / 1000.0, p.channel_mts, p.channel_bits, p.xfer_gap(), p.pus(), p.pu_lanes, p.cap_gflops, p.cap_xfer_gap()
+        );
+    }
+    o
+}
