@@ -100,12 +100,15 @@ pub struct BandwidthResult {
 }
 
 /// Fills whole rows of a scaled DRAM device with tokens, then every PU streams all of them.
+/// `own_pu_clock`: the PUs run on the tier's PU clock behind dual-clock FIFOs instead of on the
+/// memory clock.
 pub fn bench_bandwidth(
     preset: &crate::device::preset::DramPreset,
     reference: &crate::device::preset::DramPreset,
     dim: usize,
     tokens: usize,
     seed: u64,
+    own_pu_clock: bool,
 ) -> anyhow::Result<BandwidthResult> {
     use crate::device::bandwidth::bounds;
     use crate::device::dram::DramDevSim;
@@ -113,7 +116,8 @@ pub fn bench_bandwidth(
     use crate::kv::placement::{DramPlacer, GroupPolicy};
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut dev = PimDevice::new(Box::new(DramDevSim::new(preset)?))?;
+    let mem = Box::new(DramDevSim::new(preset)?);
+    let mut dev = if own_pu_clock { PimDevice::with_pu_clock(mem, preset.pu_clock_mhz)? } else { PimDevice::new(mem)? };
     let mut placer = DramPlacer::new(preset.shape(dim), GroupPolicy::RoundRobin, 0, 0)?;
     anyhow::ensure!(
         tokens <= placer.capacity(),

@@ -98,6 +98,10 @@ enum BenchCmd {
         /// Tokens per device (default: whole rows of every bank, up to 4096).
         #[arg(long)]
         tokens: Option<usize>,
+        /// Run the PUs on the tier's PU clock (666 / 500 MHz) behind dual-clock FIFOs instead of
+        /// on the memory clock: the figure then includes the PUs' own limit.
+        #[arg(long)]
+        pu_clock: bool,
         #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
         seed: u64,
     },
@@ -192,9 +196,12 @@ fn real_main() -> anyhow::Result<bool> {
             }
             Ok(true)
         }
-        Cmd::Bench { what: BenchCmd::Bandwidth { dim, tokens, seed } } => {
+        Cmd::Bench { what: BenchCmd::Bandwidth { dim, tokens, seed, pu_clock } } => {
             use pam::device::preset::DramPreset;
-            println!("pam bench bandwidth: head dim {dim}, seed {seed}; RDs at tCCD_L (compute cap off)");
+            println!(
+                "pam bench bandwidth: head dim {dim}, seed {seed}; RDs at tCCD_L (compute cap off); PUs on {}",
+                if pu_clock { "their own clock" } else { "the memory clock" }
+            );
             for (scaled, reference) in
                 [(DramPreset::hbm_scaled(), DramPreset::hbm3()), (DramPreset::ddr_scaled(), DramPreset::ddr4())]
             {
@@ -203,7 +210,7 @@ fn real_main() -> anyhow::Result<bool> {
                 let n = tokens
                     .unwrap_or_else(|| (4096 / per_row).max(1) * per_row)
                     .min(shape.group_capacity() * scaled.bank_groups);
-                let r = pam::bench::bench_bandwidth(&scaled, &reference, dim, n, seed)?;
+                let r = pam::bench::bench_bandwidth(&scaled, &reference, dim, n, seed, pu_clock)?;
                 let gbs = |x: f64| x / 1e9;
                 println!(
                     "  {} ({} banks, {} PUs): {} tokens, {} bytes in {} clocks ({:.2} s of simulation)",

@@ -36,3 +36,26 @@ fn ddr_device_local_attention_matches_model() {
 fn ssd_device_local_attention_matches_model() {
     device_matches_model(TierPreset::Flash(FlashPreset::ssd_scaled()), 0..2);
 }
+
+/// With the PUs on the tier's own clock, every beat crosses a dual-clock FIFO: the arithmetic
+/// is the same (bit-exact with the model), the timing is the PU's.
+#[test]
+fn pus_on_their_own_clock_give_the_same_bits_and_their_own_timing() {
+    for preset in [TierPreset::Dram(DramPreset::hbm_scaled()), TierPreset::Dram(DramPreset::ddr_scaled())] {
+        let mut same = preset.open(None).unwrap();
+        let mut own = preset.open_with_pu_clock(None).unwrap();
+        let p = DeviceProblem::generate(&preset, 7, &[128], (200, 200)).unwrap();
+        let a = check(&mut same, &p, false).unwrap();
+        let b = check(&mut own, &p, false).unwrap();
+        assert!(a.mismatches.is_empty() && b.mismatches.is_empty(), "{:?} {:?}", a.mismatches, b.mismatches);
+        println!(
+            "{}: PU on the memory clock {:.0} ns, on its own {} MHz clock {:.0} ns",
+            preset.name(),
+            a.ns,
+            preset.pu_clock_mhz(),
+            b.ns
+        );
+        // The PU clocks are slower than the memory clocks here: the run cannot get faster.
+        assert!(b.ns >= a.ns, "{}: {} < {}", preset.name(), b.ns, a.ns);
+    }
+}

@@ -133,7 +133,7 @@ pub fn check(dev: &mut PimDevice, p: &DeviceProblem, inject_fault: bool) -> Resu
         p.selected.iter().map(|&i| p.table.get(SEQ, i).expect("placed tokens are in the table")).collect();
     let run = dev.run(&locs)?;
     out.cycles = run.cycles.total();
-    out.ns = out.cycles as f64 * dev.memory().tck_ps() / 1000.0;
+    out.ns = run.ps as f64 / 1000.0;
     out.breakdown = run.cycles.clone();
 
     let by_loc = |l: &PhysLoc| p.tokens.iter().find(|t| t.loc == *l).expect("selected tokens were placed");

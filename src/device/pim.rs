@@ -11,9 +11,18 @@
 //!
 //! Cycle accounting: streaming clocks, plus the slowest PU's drain, plus the slowest
 //! first-level RU, plus the device RU (the RUs of one level work in parallel).
+//!
+//! Clock domains: by default the PUs and RUs run on the memory clock. With
+//! [`PimDevice::with_pu_clock`] they run on their own clock (the tier's PU clock of spec §3:
+//! 666 MHz HBM, 500 MHz DDR, 1 GHz SSD): every beat then crosses into the PU's domain through a
+//! dual-clock FIFO ([`crate::kernel::cdc`]), and a PU slower than its banks holds the memory
+//! back through the FIFO's free space.
 
 use super::memory::{Beat, CommandCounts, MemorySide};
 use crate::error::SimError;
+use crate::kernel::cdc::CdcFifo;
+use crate::kernel::clock::Clock;
+use crate::kernel::Ps;
 use crate::kv::location::PhysLoc;
 use crate::partial::Partial;
 use crate::rtl::pu::PuSim;
@@ -37,14 +46,22 @@ impl RunBreakdown {
 #[derive(Clone, Debug)]
 pub struct DeviceRun {
     pub partial: Partial,
+    /// Clocks of each phase: memory clocks for streaming, the PU/RU clock for the rest.
     pub cycles: RunBreakdown,
+    /// Wall time of the run in simulated picoseconds.
+    pub ps: Ps,
     pub tokens_per_pu: Vec<usize>,
     /// A PU or RU raised its error flag, or a beat reached a full PU buffer.
     pub err: bool,
 }
 
+/// Depth of each memory-to-PU clock crossing, in beats.
+pub const CDC_DEPTH: usize = 8;
+
 pub struct PimDevice {
     mem: Box<dyn MemorySide + Send>,
+    /// The PUs' and RUs' own clock, when not the memory's.
+    pu_clock_mhz: Option<f64>,
     pus: Vec<PuSim>,
     rus: Vec<RuSim>,
     dev_ru: RuSim,
@@ -52,14 +69,27 @@ pub struct PimDevice {
 }
 
 impl PimDevice {
+    /// A device whose PUs and RUs run on the memory clock.
     pub fn new(mem: Box<dyn MemorySide + Send>) -> Result<Self, SimError> {
+        Self::build(mem, None)
+    }
+
+    /// A device whose PUs and RUs run on a clock of their own.
+    pub fn with_pu_clock(mem: Box<dyn MemorySide + Send>, pu_mhz: f64) -> Result<Self, SimError> {
+        if pu_mhz.is_nan() || pu_mhz <= 0.0 {
+            return Err(SimError::Input(format!("PU clock {pu_mhz} MHz must be positive")));
+        }
+        Self::build(mem, Some(pu_mhz))
+    }
+
+    fn build(mem: Box<dyn MemorySide + Send>, pu_clock_mhz: Option<f64>) -> Result<Self, SimError> {
         let lanes = mem.lanes();
-        let mhz = 1e6 / mem.tck_ps();
+        let mhz = pu_clock_mhz.unwrap_or(1e6 / mem.tck_ps());
         let pus = (0..mem.pus()).map(|_| PuSim::new(lanes, mhz)).collect::<Result<Vec<_>, _>>()?;
         let groups = mem.pus().div_ceil(mem.pus_per_ru());
         let rus = (0..groups).map(|_| RuSim::new(lanes, mhz)).collect::<Result<Vec<_>, _>>()?;
         let dev_ru = RuSim::new(lanes, mhz)?;
-        Ok(PimDevice { mem, pus, rus, dev_ru, dim: 0 })
+        Ok(PimDevice { mem, pu_clock_mhz, pus, rus, dev_ru, dim: 0 })
     }
 
     pub fn memory(&mut self) -> &mut dyn MemorySide {
@@ -96,26 +126,14 @@ impl PimDevice {
         for (pu, list) in self.pus.iter_mut().zip(&per_pu) {
             pu.begin_run(list.len())?;
         }
-        let mut lost = false;
-        let pus = &mut self.pus;
-        let mut fed = vec![false; pus.len()];
-        let stream = self.mem.stream(self.dim, tokens, &mut |beats: &[Beat]| {
-            fed.iter_mut().for_each(|f| *f = false);
-            for b in beats {
-                lost |= !pus[b.pu].clock(Some(b.words));
-                fed[b.pu] = true;
+        let mem_ps = self.mem.tck_ps().round() as Ps;
+        let (stream, stream_ps, lost) = match self.pu_clock_mhz {
+            None => {
+                let (clocks, lost) = self.stream_same_clock(tokens)?;
+                (clocks, clocks * mem_ps, lost)
             }
-            // A PU waiting for a beat that is not coming this clock would not change: skip it
-            // (the memory's tR leaves every PU waiting for tens of thousands of clocks).
-            for (pu, _) in pus.iter_mut().zip(&fed).filter(|(_, f)| !**f) {
-                if pu.stalled() {
-                    pu.skip_clock();
-                } else {
-                    pu.clock(None);
-                }
-            }
-            pus.iter().all(PuSim::can_take)
-        })?;
+            Some(mhz) => self.stream_across_clocks(tokens, mhz)?,
+        };
         let mut parts = Vec::with_capacity(self.pus.len());
         let mut drain = 0;
         for pu in &mut self.pus {
@@ -135,8 +153,10 @@ impl PimDevice {
         }
         let r = self.dev_ru.reduce(self.dim, &groups, false)?;
         err |= r.err;
+        let pu_ps = self.pu_clock_mhz.map_or(mem_ps, |mhz| Clock::from_mhz("pu", mhz).period_ps);
         Ok(DeviceRun {
             partial: merged(r.output),
+            ps: stream_ps + (drain + ru_first + r.cycles) * pu_ps,
             cycles: RunBreakdown { stream, pu_drain: drain, ru_first_level: ru_first, ru_device: r.cycles },
             tokens_per_pu: per_pu.iter().map(Vec::len).collect(),
             err,
@@ -168,8 +188,80 @@ impl PimDevice {
         }
     }
 
+    /// Streams with every PU clocked on the memory clock: (memory clocks, a beat was lost).
+    fn stream_same_clock(&mut self, tokens: &[PhysLoc]) -> Result<(u64, bool), SimError> {
+        let mut lost = false;
+        let pus = &mut self.pus;
+        let mut fed = vec![false; pus.len()];
+        let clocks = self.mem.stream(self.dim, tokens, &mut |beats: &[Beat]| {
+            fed.iter_mut().for_each(|f| *f = false);
+            for b in beats {
+                lost |= !pus[b.pu].clock(Some(b.words));
+                fed[b.pu] = true;
+            }
+            for (pu, _) in pus.iter_mut().zip(&fed).filter(|(_, f)| !**f) {
+                idle_clock(pu);
+            }
+            pus.iter().all(PuSim::can_take)
+        })?;
+        Ok((clocks, lost))
+    }
+
+    /// Streams with the PUs on their own clock, each beat crossing through a dual-clock FIFO:
+    /// (memory clocks, picoseconds until the last beat was taken, a beat was lost).
+    fn stream_across_clocks(&mut self, tokens: &[PhysLoc], pu_mhz: f64) -> Result<(u64, Ps, bool), SimError> {
+        let mem_ps = self.mem.tck_ps().round() as Ps;
+        let mut clock = Clock::from_mhz("pu", pu_mhz);
+        let pus = &mut self.pus;
+        let mut fifos: Vec<CdcFifo<Vec<u32>>> =
+            (0..pus.len()).map(|_| CdcFifo::new(CDC_DEPTH, clock.period_ps)).collect();
+        let (mut edge, mut lost) = (0u64, false);
+        let clocks = self.mem.stream(self.dim, tokens, &mut |beats: &[Beat]| {
+            edge += 1;
+            let now = edge * mem_ps;
+            for b in beats {
+                lost |= fifos[b.pu].push(now, b.words.to_vec()).is_err();
+            }
+            pu_edges_until(pus, &mut fifos, &mut clock, now);
+            // Room for a bank pair's two beats in every crossing.
+            fifos.iter().all(|f| f.free() >= 2)
+        })?;
+        let mut now = edge * mem_ps;
+        while fifos.iter().any(|f| !f.is_empty()) {
+            now = clock.next_edge();
+            pu_edges_until(pus, &mut fifos, &mut clock, now);
+        }
+        Ok((clocks, now, lost))
+    }
+
     pub fn counts(&self) -> CommandCounts {
         self.mem.counts()
+    }
+}
+
+/// A PU clock with no beat: skipped when the PU is stalled (it would not change; the memory's
+/// tR leaves every PU waiting for tens of thousands of clocks).
+fn idle_clock(pu: &mut PuSim) {
+    if pu.stalled() {
+        pu.skip_clock();
+    } else {
+        pu.clock(None);
+    }
+}
+
+/// Takes every PU rising edge up to `until`: each PU takes the beat its crossing shows, if it
+/// has room for it.
+fn pu_edges_until(pus: &mut [PuSim], fifos: &mut [CdcFifo<Vec<u32>>], clock: &mut Clock, until: Ps) {
+    while clock.next_edge() <= until {
+        let t = clock.tick();
+        for (pu, f) in pus.iter_mut().zip(fifos.iter_mut()) {
+            match pu.can_take().then(|| f.pop(t)).flatten() {
+                Some(w) => {
+                    pu.clock(Some(&w));
+                }
+                None => idle_clock(pu),
+            }
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::dram::DramDevSim;
+use super::memory::MemorySide;
 use super::pim::PimDevice;
 use super::preset::DramPreset;
 use super::ssd::{FlashPreset, SsdDevSim};
@@ -87,21 +88,39 @@ impl TierPreset {
         })
     }
 
-    /// Opens the Verilated device with its PUs and RUs. `gap` is the minimum spacing of reads
-    /// (DRAM: all-bank RDs; flash: channel transfers), `None` for the memory's own rate.
+    /// Opens the Verilated device with its PUs and RUs on the memory clock. `gap` is the
+    /// minimum spacing of reads (DRAM: all-bank RDs; flash: channel transfers), `None` for the
+    /// memory's own rate.
     pub fn open(&self, gap: Option<u32>) -> Result<PimDevice, SimError> {
+        PimDevice::new(self.memory(gap)?)
+    }
+
+    /// As [`Self::open`], with the PUs and RUs on the tier's PU clock (spec §3).
+    pub fn open_with_pu_clock(&self, gap: Option<u32>) -> Result<PimDevice, SimError> {
+        PimDevice::with_pu_clock(self.memory(gap)?, self.pu_clock_mhz())
+    }
+
+    /// The tier's PU clock (spec §3: 666 MHz HBM, 500 MHz DDR, 1 GHz in the SSD controller).
+    pub fn pu_clock_mhz(&self) -> f64 {
         match self {
+            TierPreset::Dram(p) => p.pu_clock_mhz,
+            TierPreset::Flash(p) => p.clock_mhz,
+        }
+    }
+
+    fn memory(&self, gap: Option<u32>) -> Result<Box<dyn MemorySide + Send>, SimError> {
+        Ok(match self {
             TierPreset::Dram(p) => {
                 let mut m = DramDevSim::new(p)?;
                 m.configure(&p.timing, gap.unwrap_or(p.timing.ccd_l))?;
-                PimDevice::new(Box::new(m))
+                Box::new(m)
             }
             TierPreset::Flash(p) => {
                 let mut m = SsdDevSim::new(p)?;
                 m.configure(p.t_r_cycles(), p.t_prog_cycles(), gap.unwrap_or(p.xfer_gap()))?;
-                PimDevice::new(Box::new(m))
+                Box::new(m)
             }
-        }
+        })
     }
 
     /// The read gap that keeps the device under its compute cap.
