@@ -16,3 +16,4 @@ pub mod rtl;
 pub mod run;
 pub mod scenario;
 pub mod sched;
+pub mod system;
