@@ -222,7 +222,7 @@ pub fn bench_flash_bandwidth(
         achieved,
         bus_bound: ch * bus,
         tr_bound: ch * preset.dies_per_channel as f64 * die,
-        bound: ch * bus.min(preset.dies_per_channel as f64 * die),
+        bound: preset.stream_bound(),
         wall_seconds,
     })
 }

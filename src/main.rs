@@ -75,6 +75,17 @@ enum Cmd {
     },
     /// The tier presets: geometry, timing, PUs, compute cap and bandwidth bounds.
     Presets,
+    /// Derives the target importance split x : y : 1 from each tier's measured attention
+    /// throughput and prints the derivation.
+    Xy {
+        #[arg(long, default_value_t = 128)]
+        dim: usize,
+        /// Tokens per tier device in the measurement.
+        #[arg(long, default_value_t = 1024)]
+        tokens: usize,
+        #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+    },
     /// Benchmarks that print measured figures.
     Bench {
         #[command(subcommand)]
@@ -173,6 +184,22 @@ fn real_main() -> anyhow::Result<bool> {
             println!("time: {:.1} s", report.seconds);
             println!("{} passed, {} failed", report.passed, report.failed);
             Ok(report.failed == 0 && !report.cases.is_empty())
+        }
+        Cmd::Xy { dim, tokens, seed } => {
+            println!("pam xy: local attention over {tokens} tokens of head dim {dim} in each tier's Verilated device (PUs on their own clock), seed {seed}");
+            let s = pam::system::xy::derive(dim, tokens, seed)?;
+            for t in &s.tiers {
+                println!(
+                    "  {:<6} {:>10.0} ns  -> {:>12.3e} tokens/s per simulated device x {:>5.0} (reference device) x {:>2} per node = {:>10.3e} tokens/s",
+                    t.preset, t.ns, t.device, t.scale, t.devices_per_node, t.node
+                );
+            }
+            println!("  equal finishing times need importance shares proportional to throughput:");
+            println!(
+                "  x = T_HBM / T_SSD = {:.1}, y = T_DDR / T_SSD = {:.2}   (target split x : y : 1 = {:.1} : {:.2} : 1)",
+                s.x, s.y, s.x, s.y
+            );
+            Ok(true)
         }
         Cmd::Presets => {
             print!("{}", pam::device::tier::describe_presets());

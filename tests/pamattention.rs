@@ -105,3 +105,15 @@ fn a_system_needs_tiers_and_one_list_per_tier() {
             .unwrap();
     assert!(sys.attend(&[0x3c00; 64], &[vec![]]).is_err());
 }
+
+#[test]
+fn target_split_follows_measured_tier_throughput() {
+    let s = pam::system::xy::derive(64, 96, 5).unwrap();
+    assert_eq!(s.tiers.len(), 3);
+    for t in &s.tiers {
+        assert!(t.ns > 0.0 && t.node > 0.0, "{t:?}");
+    }
+    assert!((s.x - s.tiers[0].node / s.tiers[2].node).abs() < 1e-9 * s.x);
+    // HBM is the fastest tier and flash the slowest: x > y > 1.
+    assert!(s.x > s.y && s.y > 1.0, "x {} y {}", s.x, s.y);
+}

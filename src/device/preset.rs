@@ -31,6 +31,8 @@ pub struct DramPreset {
     pub cap_gflops: f64,
     /// ... spread over this many banks: a scaled device keeps the per-bank share.
     pub cap_banks: usize,
+    /// Devices of this tier in one PAM node (spec §3: 40 HBM stacks, 40 DIMMs).
+    pub devices_per_node: usize,
 }
 
 impl DramPreset {
@@ -78,6 +80,7 @@ impl DramPreset {
             pu_clock_mhz: 666.0,
             cap_gflops: 1600.0,
             cap_banks: 1024,
+            devices_per_node: 40,
         }
     }
 
@@ -100,6 +103,7 @@ impl DramPreset {
             pu_clock_mhz: 500.0,
             cap_gflops: 204.0,
             cap_banks: 128,
+            devices_per_node: 40,
         }
     }
 

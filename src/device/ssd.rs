@@ -71,6 +71,8 @@ pub struct FlashPreset {
     /// channels: a scaled device keeps the per-channel share.
     pub cap_gflops: f64,
     pub cap_channels: usize,
+    /// SSDs in one PAM node (spec §3: 8).
+    pub devices_per_node: usize,
 }
 
 impl FlashPreset {
@@ -94,6 +96,7 @@ impl FlashPreset {
             clock_mhz: 1000.0,
             cap_gflops: 18.0,
             cap_channels: 8,
+            devices_per_node: 8,
         }
     }
 
@@ -169,6 +172,16 @@ impl FlashPreset {
     }
 
     /// Mapping shape for tokens of head dimension `dim`.
+    /// Streaming bound in bytes per second: per channel, the smaller of its bus rate and its
+    /// dies' page reads, each die delivering a page per tR plus the page's transfer (one page
+    /// register per die).
+    pub fn stream_bound(&self) -> f64 {
+        let tck = self.tck_ps() * 1e-12;
+        let bus = self.beat_bytes() as f64 / (self.xfer_gap() as f64 * tck);
+        let die = self.page_bytes as f64 / (self.t_r_ns * 1e-9 + self.page_bytes as f64 / bus);
+        self.channels as f64 * bus.min(self.dies_per_channel as f64 * die)
+    }
+
     pub fn shape(&self, dim: usize) -> FlashShape {
         FlashShape {
             channels: self.channels,

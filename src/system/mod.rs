@@ -1,8 +1,10 @@
 //! The PAM system across tiers (spec §2, §5): the tiers' devices side by side and the final
 //! inter-tier merge in the HBM tier.
 //!
+//! * [`xy`]: the target importance split x : y : 1 from measured tier throughput.
 //! * [`pamattention`]: one query over tokens spread across tiers: every tier holding tokens
 //!   runs local attention in its device, the device partials meet in an RU of the HBM tier,
 //!   which merges them and normalises.
 
 pub mod pamattention;
+pub mod xy;
