@@ -6,5 +6,6 @@
 //!   runs local attention in its device, the device partials meet in an RU of the HBM tier,
 //!   which merges them and normalises.
 
+pub mod decode;
 pub mod pamattention;
 pub mod xy;

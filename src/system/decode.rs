@@ -1,0 +1,372 @@
+//! Decode steps of a small model over the three-tier PIM hierarchy, every tier's RTL in the
+//! loop, top to bottom (spec §2):
+//! 1. each request's new token: its K and V for every layer and KV head are admitted by the
+//!    policy to a tier (spec §7), placed by the tier's mapping rule and written to the device;
+//! 2. the score source selects each sequence's attended tokens; importance is updated and the
+//!    policy migrates tokens (spec §9); every migrated token is read back from its old device,
+//!    compared with the host's copy, and written to its new place;
+//! 3. PAMattention: every query head of a KV head's group attends the selected tokens of its
+//!    sequence across the tiers ([`super::pamattention`]); every output is compared with the
+//!    bit-accurate chain and with float64.
+//!
+//! Migration goes through the host path for now (read, then write, over each tier's port);
+//! its time is modelled from the links of spec §3.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::pamattention::Tiers;
+use crate::device::tier::TierPreset;
+use crate::error::SimError;
+use crate::golden::{self, device::dram_device_attention, fp::fp32_to_fp16};
+use crate::kv::block_table::{BlockTable, SeqKey};
+use crate::kv::location::PhysLoc;
+use crate::kv::placement::{DramPlacer, FlashPlacer, GroupPolicy};
+use crate::partial::Partial;
+use crate::sched::{Policy, Pool, ScoreSource, SyntheticDrift, Tier, TokenId};
+
+/// The model's attention shape.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelShape {
+    pub layers: usize,
+    pub q_heads: usize,
+    pub kv_heads: usize,
+    pub head_dim: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct DecodeConfig {
+    pub model: ModelShape,
+    /// Initial context length of each request.
+    pub contexts: Vec<usize>,
+    pub steps: usize,
+    /// Fraction of each sequence's tokens drifting out of the important set per step.
+    pub drift: f64,
+    /// Fraction of each sequence's tokens attended per step (sparse attention).
+    pub fraction: f64,
+    /// Token capacity of each tier (HBM, DDR, SSD), to spread contexts over all three.
+    pub capacity: [usize; 3],
+    pub seed: u64,
+}
+
+/// Host-path migration: read over the source tier's link into host memory, write over the
+/// target's (spec §3: PCIe 5 x16 ~64 GB/s for the SSD, DDR4 channel 25.6 GB/s, HBM on package
+/// at 665.6 GB/s), plus a fixed software cost per token.
+pub const LINK_GBPS: [f64; 3] = [665.6, 25.6, 64.0];
+pub const HOST_MIGRATION_OVERHEAD_NS: f64 = 1000.0;
+
+/// One decode step's figures.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct StepStats {
+    pub tokens: [usize; 3],
+    pub tokens_migrated: usize,
+    /// Local attention, summed over the step's queries, per tier.
+    pub attention_ns: [f64; 3],
+    pub merge_ns: f64,
+    pub migration_ns: f64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DecodeOutcome {
+    pub steps: Vec<StepStats>,
+    pub queries: usize,
+    pub mismatches: Vec<String>,
+    pub max_rel_err_f64: f64,
+    /// Importance split (HBM, DDR, SSD) after each step.
+    pub splits: Vec<[f64; 3]>,
+}
+
+enum TierPlacer {
+    Dram(DramPlacer),
+    Flash(FlashPlacer),
+}
+
+impl TierPlacer {
+    fn place(&mut self) -> Result<PhysLoc, SimError> {
+        match self {
+            TierPlacer::Dram(p) => p.place(),
+            TierPlacer::Flash(p) => p.place(),
+        }
+        .map_err(|e| SimError::Input(e.to_string()))
+    }
+
+    fn release(&mut self, loc: PhysLoc) {
+        // Flash is written log-style: a moved token's page slot is not reused.
+        if let TierPlacer::Dram(p) = self {
+            p.release(loc);
+        }
+    }
+
+    fn attended(&mut self, loc: &PhysLoc) {
+        if let TierPlacer::Dram(p) = self {
+            p.window().record(loc.bank_group as usize, 1);
+        }
+    }
+
+    fn end_step(&mut self) {
+        if let TierPlacer::Dram(p) = self {
+            p.window().end_step();
+        }
+    }
+}
+
+/// One KV vector of one sequence position.
+struct Token {
+    seq: SeqKey,
+    pos: usize,
+    k: Vec<u16>,
+    v: Vec<u16>,
+}
+
+pub struct PamSystem {
+    cfg: DecodeConfig,
+    tiers: Tiers,
+    placers: Vec<TierPlacer>,
+    pool: Pool,
+    table: BlockTable,
+    tokens: Vec<Token>,
+    seqs: Vec<(SeqKey, Vec<TokenId>, SyntheticDrift)>,
+    policy: Box<dyn Policy>,
+    rng: ChaCha8Rng,
+}
+
+fn h(x: f32) -> u16 {
+    fp32_to_fp16(x.to_bits())
+}
+
+fn f(x: u16) -> f64 {
+    f32::from_bits(golden::fp::fp16_to_fp32(x)) as f64
+}
+
+impl PamSystem {
+    pub fn new(cfg: DecodeConfig, policy: Box<dyn Policy>) -> Result<Self, SimError> {
+        let m = cfg.model;
+        if m.kv_heads == 0 || !m.q_heads.is_multiple_of(m.kv_heads) || m.layers == 0 {
+            return Err(SimError::Input(format!("model {m:?}: query heads must be a multiple of KV heads")));
+        }
+        let presets = TierPreset::scaled();
+        let mut placers = Vec::new();
+        for (i, p) in presets.iter().enumerate() {
+            placers.push(match p {
+                TierPreset::Dram(d) => TierPlacer::Dram(
+                    DramPlacer::new(d.shape(m.head_dim), GroupPolicy::LeastActivated, i as u8, 0)
+                        .map_err(|e| SimError::Input(e.to_string()))?,
+                ),
+                TierPreset::Flash(fp) => TierPlacer::Flash(
+                    FlashPlacer::new(fp.shape(m.head_dim), i as u8, 0).map_err(|e| SimError::Input(e.to_string()))?,
+                ),
+            });
+        }
+        let mut seqs = Vec::new();
+        for r in 0..cfg.contexts.len() {
+            for layer in 0..m.layers {
+                for kv_head in 0..m.kv_heads {
+                    let key = SeqKey { request: r as u32, layer: layer as u16, kv_head: kv_head as u16 };
+                    let seed = cfg.seed ^ ((r as u64) << 32 | (layer as u64) << 16 | kv_head as u64);
+                    let src = SyntheticDrift::new(seed, cfg.drift)
+                        .and_then(|s| s.with_fraction(cfg.fraction))
+                        .map_err(|e| SimError::Input(e.to_string()))?;
+                    seqs.push((key, Vec::new(), src));
+                }
+            }
+        }
+        let mut sys = PamSystem {
+            tiers: Tiers::open(&presets, true)?,
+            placers,
+            pool: Pool::new(cfg.capacity),
+            table: BlockTable::new(16),
+            tokens: Vec::new(),
+            seqs,
+            policy,
+            rng: ChaCha8Rng::seed_from_u64(cfg.seed),
+            cfg,
+        };
+        // The prompts: their tokens enter as the policy admits them.
+        let longest = sys.cfg.contexts.iter().copied().max().unwrap_or(0);
+        for pos in 0..longest {
+            let arrivals = sys.new_tokens(|r| pos < r)?;
+            let report =
+                sys.pool.step(sys.policy.as_mut(), &arrivals, &[]).map_err(|e| SimError::Input(e.to_string()))?;
+            sys.place_admitted(&report.admitted)?;
+            sys.apply_moves(&report.moves)?;
+        }
+        Ok(sys)
+    }
+
+    /// A new token for every sequence of the requests `live` accepts (given their context).
+    fn new_tokens(&mut self, live: impl Fn(usize) -> bool) -> Result<Vec<TokenId>, SimError> {
+        let d = self.cfg.model.head_dim;
+        let mut ids = Vec::new();
+        for (key, list, _) in &mut self.seqs {
+            if !live(self.cfg.contexts[key.request as usize]) {
+                continue;
+            }
+            let id = self.tokens.len() as TokenId;
+            let k = (0..d).map(|_| h(self.rng.random_range(-2.0..2.0))).collect();
+            let v = (0..d).map(|_| h(self.rng.random_range(-1.0..1.0))).collect();
+            self.tokens.push(Token { seq: *key, pos: list.len(), k, v });
+            list.push(id);
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    fn place_admitted(&mut self, admitted: &[(TokenId, Tier)]) -> Result<(), SimError> {
+        for &(id, tier) in admitted {
+            let loc = self.placers[tier.index()].place()?;
+            let t = &self.tokens[id as usize];
+            self.tiers.tiers[tier.index()].device.write_token(&loc, &t.k, &t.v)?;
+            self.table.set(t.seq, t.pos, loc);
+        }
+        Ok(())
+    }
+
+    /// Moves tokens between tiers through the host: read back (and compare with the host's
+    /// copy), write at the new place. Returns the modelled time.
+    fn apply_moves(&mut self, moves: &[crate::sched::Move]) -> Result<f64, SimError> {
+        let d = self.cfg.model.head_dim;
+        let mut ns = 0.0;
+        for mv in moves {
+            let t = &self.tokens[mv.token as usize];
+            let (seq, pos) = (t.seq, t.pos);
+            let Some(old) = self.table.get(seq, pos) else { continue };
+            let (k, v) = self.tiers.tiers[mv.from.index()].device.read_token(&old, d)?;
+            let t = &self.tokens[mv.token as usize];
+            if (k.as_slice(), v.as_slice()) != (t.k.as_slice(), t.v.as_slice()) {
+                return Err(SimError::Input(format!("token {} lost its bytes in {:?} at {old:?}", mv.token, mv.from)));
+            }
+            let new = self.placers[mv.to.index()].place()?;
+            self.tiers.tiers[mv.to.index()].device.write_token(&new, &k, &v)?;
+            self.placers[mv.from.index()].release(old);
+            self.table.set(seq, pos, new);
+            let bytes = (4 * d) as f64;
+            ns += HOST_MIGRATION_OVERHEAD_NS + bytes / LINK_GBPS[mv.from.index()] + bytes / LINK_GBPS[mv.to.index()];
+        }
+        Ok(ns)
+    }
+
+    /// Runs the configured decode steps.
+    pub fn run(&mut self) -> Result<DecodeOutcome, SimError> {
+        let mut out = DecodeOutcome::default();
+        for _ in 0..self.cfg.steps {
+            let stats = self.step(&mut out)?;
+            out.steps.push(stats);
+            out.splits.push(self.pool.table().split().unwrap_or([0.0; 3]));
+        }
+        Ok(out)
+    }
+
+    fn step(&mut self, out: &mut DecodeOutcome) -> Result<StepStats, SimError> {
+        let mut st = StepStats::default();
+        let arrivals = self.new_tokens(|_| true)?;
+        let mut scores = Vec::new();
+        let mut selected: Vec<Vec<TokenId>> = Vec::with_capacity(self.seqs.len());
+        for (_, list, src) in &mut self.seqs {
+            // The new token is not scored in its arrival step: it has not been attended yet.
+            let older = &list[..list.len().saturating_sub(1)];
+            let s = src.scores(older).map_err(|e| SimError::Input(e.to_string()))?;
+            selected.push(s.iter().map(|&(t, _)| t).collect());
+            scores.extend(s);
+        }
+        let report =
+            self.pool.step(self.policy.as_mut(), &arrivals, &scores).map_err(|e| SimError::Input(e.to_string()))?;
+        self.place_admitted(&report.admitted)?;
+        st.migration_ns = self.apply_moves(&report.moves)?;
+        st.tokens_migrated = report.moves.len();
+
+        let m = self.cfg.model;
+        let group = m.q_heads / m.kv_heads;
+        for (si, sel) in selected.iter().enumerate() {
+            let key = self.seqs[si].0;
+            let mut per_tier: Vec<Vec<PhysLoc>> = vec![Vec::new(); 3];
+            let mut ids_by_tier: Vec<Vec<TokenId>> = vec![Vec::new(); 3];
+            for &id in sel {
+                let t = &self.tokens[id as usize];
+                let loc = self.table.get(t.seq, t.pos).expect("every stored token is in the table");
+                let tier = loc.tier as usize;
+                self.placers[tier].attended(&loc);
+                per_tier[tier].push(loc);
+                ids_by_tier[tier].push(id);
+            }
+            for _ in 0..group {
+                let qs = 1.0 / (m.head_dim as f32).sqrt();
+                let q: Vec<u16> = (0..m.head_dim).map(|_| h(self.rng.random_range(-1.0..1.0) * qs)).collect();
+                if sel.is_empty() {
+                    continue;
+                }
+                let r = self.tiers.attend(&q, &per_tier)?;
+                out.queries += 1;
+                for (t, run) in r.per_tier.iter().enumerate() {
+                    if let Some(run) = run {
+                        st.attention_ns[t] += run.ps as f64 / 1e3;
+                    }
+                }
+                st.merge_ns += (r.ps - r.per_tier.iter().flatten().map(|x| x.ps).max().unwrap_or(0)) as f64 / 1e3;
+                let ids: std::collections::HashMap<PhysLoc, TokenId> =
+                    per_tier.iter().flatten().copied().zip(ids_by_tier.iter().flatten().copied()).collect();
+                self.compare(key, &q, &per_tier, &ids, &r, out);
+            }
+        }
+        for p in &mut self.placers {
+            p.end_step();
+        }
+        for (i, t) in Tier::ALL.iter().enumerate() {
+            st.tokens[i] = self.pool.table().count(*t);
+        }
+        Ok(st)
+    }
+
+    /// The golden chain for one query: each tier's device in its stream order, the merge in
+    /// tier order, and float64 over the same tokens.
+    fn compare(
+        &mut self,
+        key: SeqKey,
+        q: &[u16],
+        per_tier: &[Vec<PhysLoc>],
+        ids: &std::collections::HashMap<PhysLoc, TokenId>,
+        r: &super::pamattention::TieredStep,
+        out: &mut DecodeOutcome,
+    ) {
+        let d = q.len();
+        let tokens = &self.tokens;
+        let mut parts = Vec::new();
+        let mut k64 = Vec::new();
+        let mut v64 = Vec::new();
+        for (t, locs) in per_tier.iter().enumerate() {
+            if locs.is_empty() {
+                parts.push(Partial::empty(d));
+                continue;
+            }
+            let mem = self.tiers.tiers[t].device.memory();
+            let sched = mem.schedule(locs);
+            let (lanes, per_ru) = (mem.lanes(), mem.pus_per_ru());
+            let per_pu: Vec<Vec<(&[u16], &[u16])>> = sched
+                .iter()
+                .map(|ls| {
+                    ls.iter().map(|l| &tokens[ids[l] as usize]).map(|t| (t.k.as_slice(), t.v.as_slice())).collect()
+                })
+                .collect();
+            for tok in per_pu.iter().flatten() {
+                k64.extend(tok.0.iter().map(|&x| f(x)));
+                v64.extend(tok.1.iter().map(|&x| f(x)));
+            }
+            parts.push(dram_device_attention(q, lanes, per_ru, &per_pu).0);
+        }
+        let (want, want_lse) = golden::ru::finalize(&golden::ru::merge(d, &parts).0);
+        if want != r.out || want_lse != r.lse {
+            out.mismatches.push(format!("{key:?}: RTL output differs from the golden chain"));
+        }
+        let q64: Vec<f64> = q.iter().map(|&x| f(x)).collect();
+        if let Some(refr) = golden::reference::attention(&q64, &k64, &v64) {
+            let o: Vec<f64> = r.out.iter().map(|&x| f(x)).collect();
+            out.max_rel_err_f64 = out.max_rel_err_f64.max(golden::reference::rel_err(&o, &refr.out));
+            if !golden::reference::within_bound(&o, &refr) {
+                out.mismatches.push(format!("{key:?}: output outside the float64 bound"));
+            }
+        }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+}
