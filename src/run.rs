@@ -13,7 +13,7 @@ use crate::device::memory::CommandCounts;
 use crate::device::pim::RunBreakdown;
 use crate::golden::reference::REL_BOUND;
 use crate::problem::{case_seed, Problem};
-use crate::scenario::{DatapathSpec, Scenario, TierSpec};
+use crate::scenario::{DatapathSpec, Scenario, SystemSpec, TierSpec};
 
 pub struct RunOptions {
     pub seed: u64,
@@ -188,6 +188,87 @@ pub fn run_tier(index: usize, spec: &TierSpec, opts: &RunOptions) -> TierTotals 
     t
 }
 
+/// Decode steps of the `system` section; fills the summary; returns whether all matched.
+pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json::Value) -> anyhow::Result<bool> {
+    use crate::sched::{LPim, Lru, NoSchedule, Policy, Scheduler, SchedulerConfig, Target};
+    use crate::system::decode::{DecodeConfig, PamSystem};
+
+    let policy: Box<dyn Policy> = match spec.policy.as_str() {
+        "pam" => Box::new(Scheduler::new(SchedulerConfig::new(Target::new(spec.target.0, spec.target.1)?))),
+        "none" => Box::new(NoSchedule),
+        "lpim" => Box::new(LPim),
+        _ => Box::new(Lru::new()),
+    };
+    let cfg = DecodeConfig {
+        model: spec.model,
+        contexts: spec.contexts.clone(),
+        steps: spec.steps,
+        drift: spec.drift,
+        fraction: spec.fraction,
+        capacity: spec.capacity,
+        seed: opts.seed,
+    };
+    let started = std::time::Instant::now();
+    let mut sys = PamSystem::new(cfg, policy)?;
+    let out = sys.run()?;
+    let busy: Vec<f64> = (0..3).map(|t| out.steps.iter().map(|s| s.attention_ns[t]).sum()).collect();
+    let total: f64 = out.steps.iter().map(|s| s.latency_ns).sum();
+    let last = out.steps.last().cloned().unwrap_or_default();
+    let names = ["hbm", "ddr", "ssd"];
+    println!(
+        "  system: {} decode steps, {} queries, policy {}, target {} : {} : 1, {} mismatches, max relative error vs float64 {:.3e} ({:.1} s)",
+        out.steps.len(), out.queries, spec.policy, spec.target.0, spec.target.1, out.mismatches.len(), out.max_rel_err_f64, started.elapsed().as_secs_f64()
+    );
+    for (t, name) in names.iter().enumerate() {
+        println!(
+            "    {name}: {} tokens, busy {:.1} us, utilisation {:.3}",
+            last.tokens[t],
+            busy[t] / 1e3,
+            busy[t] / total.max(1e-9)
+        );
+    }
+    let moved: Vec<usize> = out.steps.iter().map(|s| s.tokens_migrated).collect();
+    println!("    tokens migrated per step: {moved:?}");
+    if let Some(sp) = out.splits.last() {
+        println!(
+            "    importance split at the end: {:.3} : {:.3} : {:.3} (target {:.3} : {:.3} : {:.3})",
+            sp[0],
+            sp[1],
+            sp[2],
+            spec.target.0 / (spec.target.0 + spec.target.1 + 1.0),
+            spec.target.1 / (spec.target.0 + spec.target.1 + 1.0),
+            1.0 / (spec.target.0 + spec.target.1 + 1.0)
+        );
+    }
+    for m in out.mismatches.iter().take(5) {
+        println!("FAIL system: {m}");
+    }
+    let tiers: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .enumerate()
+        .map(|(t, n)| {
+            (
+                n.to_string(),
+                json!({"tokens": last.tokens[t], "busy_ns": busy[t], "utilisation": busy[t] / total.max(1e-9)}),
+            )
+        })
+        .collect();
+    summary["decode_steps"] = json!(out.steps.len());
+    summary["mismatches"] = json!(summary["mismatches"].as_u64().unwrap_or(0) + out.mismatches.len() as u64);
+    summary["max_rel_err_f64"] = json!(summary["max_rel_err_f64"].as_f64().unwrap_or(0.0).max(out.max_rel_err_f64));
+    summary["system"] = json!({
+        "policy": spec.policy,
+        "target": [spec.target.0, spec.target.1, 1.0],
+        "queries": out.queries,
+        "tiers": tiers,
+        "tokens_migrated": moved,
+        "importance_split": out.splits,
+        "steps": out.steps,
+        "mismatches": out.mismatches,
+    });
+    Ok(out.mismatches.is_empty())
+}
+
 /// The shipped GTKWave view that matches a dump (by the unit and width in its name).
 pub fn view_for(dump: &Path) -> &'static str {
     let name = dump.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -282,6 +363,9 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> anyhow::Result<bool> {
             tiers.insert(key, serde_json::to_value(&t)?);
         }
         summary["tiers"] = serde_json::Value::Object(tiers);
+    }
+    if let Some(spec) = &sc.system {
+        ok &= run_system(spec, opts, &mut summary)?;
     }
     summary["passed"] = json!(ok);
     let path = opts.out.join("summary.json");

@@ -38,7 +38,7 @@ pub enum ScenarioError {
     Parse { file: PathBuf, message: String },
     #[error("{file}:{line}:{column}: {field}: {message}")]
     Invalid { file: PathBuf, line: u64, column: u64, field: String, message: String },
-    #[error("{file}: the scenario has no section to run (expected: datapath, tiers)")]
+    #[error("{file}: the scenario has no section to run (expected: datapath, tiers, system)")]
     Empty { file: PathBuf },
 }
 
@@ -74,6 +74,49 @@ struct RawScenario {
     datapath: Option<RawDatapath>,
     #[serde(default)]
     tiers: Option<Spanned<Vec<RawTier>>>,
+    #[serde(default)]
+    system: Option<Spanned<RawSystem>>,
+}
+
+/// The PAM system section: decode steps of a small model over the three tiers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSystem {
+    model: Spanned<RawModel>,
+    contexts: Spanned<Vec<u64>>,
+    steps: Spanned<u64>,
+    #[serde(default)]
+    drift: Option<Spanned<f64>>,
+    #[serde(default)]
+    fraction: Option<Spanned<f64>>,
+    capacity: Spanned<RawCapacity>,
+    policy: Spanned<String>,
+    #[serde(default)]
+    target: Option<Spanned<RawTarget>>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    layers: u64,
+    q_heads: u64,
+    kv_heads: u64,
+    head_dim: u64,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+struct RawCapacity {
+    hbm: u64,
+    ddr: u64,
+    ssd: u64,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    x: f64,
+    y: f64,
 }
 
 /// One tier's device in a `tiers` section.
@@ -147,6 +190,23 @@ pub struct TierSpec {
     pub gap: u32,
 }
 
+/// Validated `system` section.
+#[derive(Clone, Debug)]
+pub struct SystemSpec {
+    pub model: crate::system::decode::ModelShape,
+    pub contexts: Vec<usize>,
+    pub steps: usize,
+    pub drift: f64,
+    pub fraction: f64,
+    pub capacity: [usize; 3],
+    /// `pam`, `none`, `lpim` or `lru`.
+    pub policy: String,
+    pub target: (f64, f64),
+}
+
+/// Policies a `system` section may name.
+pub const POLICIES: [&str; 4] = ["pam", "none", "lpim", "lru"];
+
 /// Validated `datapath` section.
 #[derive(Clone, Debug)]
 pub struct DatapathSpec {
@@ -164,6 +224,7 @@ pub struct Scenario {
     pub seed: Option<u64>,
     pub datapath: Option<DatapathSpec>,
     pub tiers: Vec<TierSpec>,
+    pub system: Option<SystemSpec>,
 }
 
 pub const MAX_PROBLEMS: u64 = 1_000_000;
@@ -214,6 +275,82 @@ impl Checker<'_> {
 const DEVICE_PRESETS: [&str; 3] = ["hbm-s", "ddr-s", "ssd-s"];
 
 impl Checker<'_> {
+    fn system(&self, s: &RawSystem) -> Result<SystemSpec, ScenarioError> {
+        let m = s.model.value;
+        if m.layers == 0
+            || m.kv_heads == 0
+            || m.q_heads == 0
+            || m.q_heads % m.kv_heads != 0
+            || !(1..=DMAX as u64).contains(&m.head_dim)
+        {
+            return Err(self.fail(
+                &s.model,
+                "system.model",
+                format!("{m:?}: layers, heads >= 1, q_heads a multiple of kv_heads, head_dim in 1..={DMAX}"),
+            ));
+        }
+        if s.contexts.value.is_empty() || s.contexts.value.iter().any(|&c| c == 0 || c > MAX_TOKENS) {
+            return Err(self.fail(
+                &s.contexts,
+                "system.contexts",
+                format!("{:?} must be a non-empty list of 1..={MAX_TOKENS} tokens", s.contexts.value),
+            ));
+        }
+        if !(1..=100_000).contains(&s.steps.value) {
+            return Err(self.fail(&s.steps, "system.steps", format!("{} is outside 1..=100000", s.steps.value)));
+        }
+        let unit = |v: &Option<Spanned<f64>>, name: &str, default: f64, lo_open: bool| -> Result<f64, ScenarioError> {
+            match v {
+                None => Ok(default),
+                Some(x) if (if lo_open { x.value > 0.0 } else { x.value >= 0.0 }) && x.value <= 1.0 => Ok(x.value),
+                Some(x) => {
+                    Err(self.fail(x, name, format!("{} must be in {}0, 1]", x.value, if lo_open { "(" } else { "[" })))
+                }
+            }
+        };
+        let drift = unit(&s.drift, "system.drift", 0.05, false)?;
+        let fraction = unit(&s.fraction, "system.fraction", crate::sched::DEFAULT_FRACTION, true)?;
+        let c = s.capacity.value;
+        let tokens: u64 = s.contexts.value.iter().sum::<u64>() * m.layers * m.kv_heads;
+        let need = tokens + s.steps.value * s.contexts.value.len() as u64 * m.layers * m.kv_heads;
+        if c.hbm + c.ddr + c.ssd < need {
+            return Err(self.fail(
+                &s.capacity,
+                "system.capacity",
+                format!("{} tokens in all cannot hold the {need} tokens the run stores", c.hbm + c.ddr + c.ssd),
+            ));
+        }
+        if !POLICIES.contains(&s.policy.value.as_str()) {
+            return Err(self.fail(
+                &s.policy,
+                "system.policy",
+                format!("'{}' is not a policy; allowed: {POLICIES:?}", s.policy.value),
+            ));
+        }
+        let target = match &s.target {
+            None => (6.0, 3.0),
+            Some(t) if t.value.x > 0.0 && t.value.y > 0.0 && t.value.x.is_finite() && t.value.y.is_finite() => {
+                (t.value.x, t.value.y)
+            }
+            Some(t) => return Err(self.fail(t, "system.target", "x and y must be positive".into())),
+        };
+        Ok(SystemSpec {
+            model: crate::system::decode::ModelShape {
+                layers: m.layers as usize,
+                q_heads: m.q_heads as usize,
+                kv_heads: m.kv_heads as usize,
+                head_dim: m.head_dim as usize,
+            },
+            contexts: s.contexts.value.iter().map(|&c| c as usize).collect(),
+            steps: s.steps.value as usize,
+            drift,
+            fraction,
+            capacity: [c.hbm as usize, c.ddr as usize, c.ssd as usize],
+            policy: s.policy.value.clone(),
+            target,
+        })
+    }
+
     fn tier(&self, i: usize, t: &RawTier) -> Result<TierSpec, ScenarioError> {
         let f = |name: &str| format!("tiers[{i}].{name}");
         let mut preset = match TierPreset::by_name(&t.preset.value) {
@@ -406,7 +543,11 @@ impl Scenario {
             None => Vec::new(),
             Some(list) => list.value.iter().enumerate().map(|(i, t)| c.tier(i, t)).collect::<Result<_, _>>()?,
         };
-        if datapath.is_none() && tiers.is_empty() {
+        let system = match &raw.system {
+            None => None,
+            Some(sys) => Some(c.system(&sys.value)?),
+        };
+        if datapath.is_none() && tiers.is_empty() && system.is_none() {
             return Err(ScenarioError::Empty { file: file.into() });
         }
         Ok(Scenario {
@@ -416,6 +557,7 @@ impl Scenario {
             seed: raw.seed,
             datapath,
             tiers,
+            system,
         })
     }
 }

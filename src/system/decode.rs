@@ -64,6 +64,10 @@ pub struct StepStats {
     pub attention_ns: [f64; 3],
     pub merge_ns: f64,
     pub migration_ns: f64,
+    /// The step's queries one after the other, each its slowest tier plus the merge.
+    pub attention_total_ns: f64,
+    /// The step: attention, with migration overlapping it (spec §8).
+    pub latency_ns: f64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -296,6 +300,7 @@ impl PamSystem {
                 }
                 let r = self.tiers.attend(&q, &per_tier)?;
                 out.queries += 1;
+                st.attention_total_ns += r.ps as f64 / 1e3;
                 for (t, run) in r.per_tier.iter().enumerate() {
                     if let Some(run) = run {
                         st.attention_ns[t] += run.ps as f64 / 1e3;
@@ -313,6 +318,7 @@ impl PamSystem {
         for (i, t) in Tier::ALL.iter().enumerate() {
             st.tokens[i] = self.pool.table().count(*t);
         }
+        st.latency_ns = st.attention_total_ns.max(st.migration_ns);
         Ok(st)
     }
 
