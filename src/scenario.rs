@@ -280,7 +280,7 @@ impl Checker<'_> {
         if m.layers == 0
             || m.kv_heads == 0
             || m.q_heads == 0
-            || m.q_heads % m.kv_heads != 0
+            || !m.q_heads.is_multiple_of(m.kv_heads)
             || !(1..=DMAX as u64).contains(&m.head_dim)
         {
             return Err(self.fail(
