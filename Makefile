@@ -14,6 +14,7 @@ OUT      ?= out
 FP_SEEDS       ?= 50
 DATAPATH_SEEDS ?= 2000
 DEVICE_SEEDS   ?= 500
+SYSTEM_SEEDS   ?= 200
 
 .PHONY: setup build run test lint fmt clippy unit regress waves-check bench clean
 
@@ -44,6 +45,7 @@ regress: build
 	$(PAM) regress --suite fp --seeds $(FP_SEEDS) --junit $(OUT)/junit-fp.xml
 	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --junit $(OUT)/junit-datapath.xml
 	$(PAM) regress --suite device --seeds $(DEVICE_SEEDS) --junit $(OUT)/junit-device.xml
+	$(PAM) regress --suite system --seeds $(SYSTEM_SEEDS) --junit $(OUT)/junit-system.xml
 
 waves-check: build
 	scripts/check-waves.sh $(PAM)

@@ -7,10 +7,13 @@
 //! * `datapath`: random attention problems through the PU and RU ([`crate::datapath`]).
 //! * `device`: random token sets placed in each tier's scaled device and local attention over
 //!   them ([`crate::device::check`]).
+//! * `system`: random decode runs over the three tiers with every policy, then invariant
+//!   checks on what is stored ([`crate::system::decode`]).
 
 mod device_case;
 pub mod fp_vectors;
 pub mod junit;
+mod system_case;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -37,6 +40,7 @@ pub enum Suite {
     Fp,
     Datapath,
     Device,
+    System,
 }
 
 impl Suite {
@@ -45,6 +49,7 @@ impl Suite {
             Suite::Fp => "fp",
             Suite::Datapath => "datapath",
             Suite::Device => "device",
+            Suite::System => "system",
         }
     }
 }
@@ -114,6 +119,7 @@ fn list_cases(opts: &Options) -> Vec<Case> {
             Suite::Fp => format!("fp/{id}"),
             Suite::Datapath => format!("datapath/{id}_{}", label_of(&space, seed)),
             Suite::Device => format!("device/{id}_{}", device_case::preset_of(seed).name()),
+            Suite::System => format!("system/{id}_{}", system_case::policy_of(seed)),
         }
     };
     let all: Vec<Case> = match opts.replay {
@@ -225,6 +231,7 @@ pub fn run(opts: &Options) -> Report {
                             run_datapath_case(units, case.seed, inject)
                         }
                         Suite::Device => device_case::run(&mut w.devices, case.seed, inject),
+                        Suite::System => system_case::run(case.seed, inject),
                     };
                     let (passed, message, properties) = match verdict {
                         Ok(v) => {

@@ -375,4 +375,47 @@ impl PamSystem {
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
+
+    /// Checks what is stored against the host's view: every token has one location, no two
+    /// tokens share one, every tier's count matches the pool's and stays within capacity, and
+    /// every token's K and V read back from its device are the host's copy.
+    pub fn verify_storage(&mut self) -> Result<(), String> {
+        let d = self.cfg.model.head_dim;
+        let mut seen = std::collections::HashSet::new();
+        let mut counts = [0usize; 3];
+        for (id, t) in self.tokens.iter().enumerate() {
+            let loc = self.table.get(t.seq, t.pos).ok_or(format!("token {id} has no location"))?;
+            if !seen.insert(loc) {
+                return Err(format!("token {id} shares {loc:?} with another token"));
+            }
+            let tier = loc.tier as usize;
+            counts[tier] += 1;
+            if self.pool.table().tier(id as TokenId).map(|x| x.index()) != Some(tier) {
+                return Err(format!(
+                    "token {id} is in tier {tier} but the pool says {:?}",
+                    self.pool.table().tier(id as TokenId)
+                ));
+            }
+            let (k, v) = self.tiers.tiers[tier].device.read_token(&loc, d).map_err(|e| e.to_string())?;
+            if k != t.k || v != t.v {
+                return Err(format!("token {id} at {loc:?}: K/V differ from the host's copy"));
+            }
+        }
+        for (i, tier) in Tier::ALL.iter().enumerate() {
+            if counts[i] != self.pool.table().count(*tier) || counts[i] > self.cfg.capacity[i] {
+                return Err(format!(
+                    "{tier:?}: {} stored, pool {}, capacity {}",
+                    counts[i],
+                    self.pool.table().count(*tier),
+                    self.cfg.capacity[i]
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Tokens stored in all.
+    pub fn stored(&self) -> usize {
+        self.tokens.len()
+    }
 }

@@ -1,0 +1,77 @@
+//! The `system` suite: random decode runs over the three tiers with random arrivals, drifting
+//! importance, random capacities and each policy, then invariant checks on what is stored.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::Verdict;
+use crate::error::SimError;
+use crate::sched::{LPim, Lru, NoSchedule, Policy, Scheduler, SchedulerConfig, Target};
+use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
+
+const POLICIES: [&str; 4] = ["pam", "none", "lpim", "lru"];
+
+/// The policy a case seed runs.
+pub fn policy_of(seed: u64) -> &'static str {
+    POLICIES[ChaCha8Rng::seed_from_u64(seed ^ 0x5157).random_range(0..POLICIES.len())]
+}
+
+pub fn run(seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let kv_heads = rng.random_range(1..=2);
+    let model = ModelShape {
+        layers: rng.random_range(1..=2),
+        q_heads: kv_heads * rng.random_range(1..=2),
+        kv_heads,
+        head_dim: [16, 40, 64][rng.random_range(0..3)],
+    };
+    let contexts: Vec<usize> = (0..rng.random_range(1..=3)).map(|_| rng.random_range(1..=40)).collect();
+    let steps = rng.random_range(2..=6);
+    let total = (contexts.iter().sum::<usize>() + steps * contexts.len()) * model.layers * model.kv_heads;
+    // Edge cases on purpose: an HBM or DDR of zero tokens, tiers that fill up.
+    let hbm = [0, 1, total / 8, total / 3][rng.random_range(0..4)];
+    let ddr = [0, 2, total / 4][rng.random_range(0..3)];
+    let cfg = DecodeConfig {
+        model,
+        contexts,
+        steps,
+        drift: rng.random_range(0.0..0.3),
+        fraction: [1.0, 0.5, 0.125][rng.random_range(0..3)],
+        capacity: [hbm, ddr, total],
+        seed,
+    };
+    let name = policy_of(seed);
+    let policy: Box<dyn Policy> = match name {
+        "pam" => {
+            let t = Target::new(rng.random_range(1.0..10.0), rng.random_range(0.5..5.0))
+                .map_err(|e| SimError::Input(e.to_string()))?;
+            Box::new(Scheduler::new(SchedulerConfig::new(t)))
+        }
+        "none" => Box::new(NoSchedule),
+        "lpim" => Box::new(LPim),
+        _ => Box::new(Lru::new()),
+    };
+    let label = format!("{name} {model:?} contexts {:?} steps {steps} capacity {:?}", cfg.contexts, cfg.capacity);
+    let mut sys = PamSystem::new(cfg, policy)?;
+    let out = sys.run()?;
+    let mut problems = out.mismatches.clone();
+    if let Err(e) = sys.verify_storage() {
+        problems.push(e);
+    }
+    if sys.stored() != total {
+        problems.push(format!("{} tokens stored, {total} expected", sys.stored()));
+    }
+    if inject_fault {
+        problems.push("injected fault".into());
+    }
+    let moved: usize = out.steps.iter().map(|s| s.tokens_migrated).sum();
+    Ok(Verdict {
+        problems,
+        rel_err: Some(out.max_rel_err_f64),
+        properties: vec![
+            ("label".into(), label),
+            ("queries".into(), out.queries.to_string()),
+            ("tokens_migrated".into(), moved.to_string()),
+        ],
+    })
+}
