@@ -55,6 +55,7 @@ bench: build
 	$(PAM) bench pu --lanes 4
 	$(PAM) bench bandwidth
 	$(PAM) bench mapping
+	$(PAM) bench policies
 
 clean:
 	$(CARGO) clean

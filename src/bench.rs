@@ -226,3 +226,57 @@ pub fn bench_flash_bandwidth(
         wall_seconds,
     })
 }
+
+/// One policy's decode run.
+pub struct PolicyResult {
+    pub policy: &'static str,
+    pub mean_step_ns: f64,
+    pub attention_ns: [f64; 3],
+    pub migrated: usize,
+    pub split: [f64; 3],
+    pub mismatches: usize,
+}
+
+/// The same decode run (seed, model, arrivals, drifting importance) under the online scheduler
+/// towards `target`, without scheduling, and with L-PIM placement.
+pub fn bench_policies(target: (f64, f64), steps: usize, seed: u64) -> anyhow::Result<Vec<PolicyResult>> {
+    use crate::sched::{LPim, NoSchedule, Policy, Scheduler, SchedulerConfig, Target};
+    use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
+
+    let cfg = DecodeConfig {
+        model: ModelShape { layers: 1, q_heads: 2, kv_heads: 1, head_dim: 64 },
+        contexts: vec![400, 300],
+        steps,
+        drift: 0.05,
+        fraction: 0.125,
+        capacity: [150, 300, 4000],
+        seed,
+    };
+    let mut out = Vec::new();
+    let policies: [(&'static str, Box<dyn Policy>); 3] = [
+        ("pam", Box::new(Scheduler::new(SchedulerConfig::new(Target::new(target.0, target.1)?)))),
+        ("none", Box::new(NoSchedule)),
+        ("lpim", Box::new(LPim)),
+    ];
+    for (name, policy) in policies {
+        let mut sys = PamSystem::new(cfg.clone(), policy)?;
+        let r = sys.run()?;
+        // Steady state: the first step's rebalancing of the prompt is left out.
+        let tail = &r.steps[1.min(r.steps.len() - 1)..];
+        let mut attention = [0.0; 3];
+        for s in tail {
+            for (a, x) in attention.iter_mut().zip(s.attention_ns) {
+                *a += x / tail.len() as f64;
+            }
+        }
+        out.push(PolicyResult {
+            policy: name,
+            mean_step_ns: tail.iter().map(|s| s.latency_ns).sum::<f64>() / tail.len() as f64,
+            attention_ns: attention,
+            migrated: tail.iter().map(|s| s.tokens_migrated).sum(),
+            split: r.splits.last().copied().unwrap_or([0.0; 3]),
+            mismatches: r.mismatches.len(),
+        });
+    }
+    Ok(out)
+}

@@ -95,6 +95,19 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// One decode run under the online scheduler, without scheduling and with L-PIM placement:
+    /// attention step time side by side.
+    Policies {
+        /// Target split x : y : 1 (default: derived from measured tier throughput, as `pam xy`).
+        #[arg(long)]
+        x: Option<f64>,
+        #[arg(long)]
+        y: Option<f64>,
+        #[arg(long, default_value_t = 20)]
+        steps: usize,
+        #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+    },
     /// Bank-group activations under the least-activated rule and under round robin, on a
     /// skewed token-use workload.
     Mapping {
@@ -203,6 +216,24 @@ fn real_main() -> anyhow::Result<bool> {
         }
         Cmd::Presets => {
             print!("{}", pam::device::tier::describe_presets());
+            Ok(true)
+        }
+        Cmd::Bench { what: BenchCmd::Policies { x, y, steps, seed } } => {
+            let (x, y) = match (x, y) {
+                (Some(x), Some(y)) => (x, y),
+                _ => {
+                    let s = pam::system::xy::derive(64, 512, seed)?;
+                    (s.x, s.y)
+                }
+            };
+            println!("pam bench policies: {steps} decode steps, target x : y : 1 = {x:.1} : {y:.2} : 1, seed {seed}");
+            for r in pam::bench::bench_policies((x, y), steps, seed)? {
+                println!(
+                    "  {:<5} mean step {:>9.1} us   attention per step HBM {:>7.1} us DDR {:>7.1} us SSD {:>8.1} us   migrated {:>5}   split {:.3} : {:.3} : {:.4}   mismatches {}",
+                    r.policy, r.mean_step_ns / 1e3, r.attention_ns[0] / 1e3, r.attention_ns[1] / 1e3, r.attention_ns[2] / 1e3, r.migrated,
+                    r.split[0], r.split[1], r.split[2], r.mismatches
+                );
+            }
             Ok(true)
         }
         Cmd::Bench { what: BenchCmd::Mapping { seed } } => {
