@@ -4,7 +4,7 @@
 use pam::device::preset::DramPreset;
 use pam::device::ssd::FlashPreset;
 use pam::device::tier::TierPreset;
-use pam::golden::{self, device::dram_device_attention, fp::fp16_to_fp32, fp::fp32_to_fp16};
+use pam::golden::{self, fp::fp16_to_fp32, fp::fp32_to_fp16};
 use pam::kv::location::PhysLoc;
 use pam::system::pamattention::Tiers;
 use rand::{Rng, SeedableRng};
@@ -50,22 +50,14 @@ fn attend_across_tiers(counts: [usize; 3], seed: u64) {
     assert!(!step.err);
 
     // Golden: each tier's device in the order it streams, then the merge in tier order.
-    let mut want_parts = Vec::new();
-    for (t, locs) in per_tier.iter().enumerate() {
-        let mem = sys.tiers[t].device.memory();
-        let sched = mem.schedule(locs);
-        let by = |l: &PhysLoc| toks.iter().find(|x| x.tier == t && x.loc == *l).unwrap();
-        let per_pu: Vec<Vec<(&[u16], &[u16])>> =
-            sched.iter().map(|ls| ls.iter().map(|l| (by(l).k.as_slice(), by(l).v.as_slice())).collect()).collect();
-        let part = if locs.is_empty() {
-            pam::partial::Partial::empty(dim)
-        } else {
-            dram_device_attention(&q, mem.lanes(), mem.pus_per_ru(), &per_pu).0
-        };
-        assert_eq!(step.tier_partials[t].diff(&part), None, "tier {t}");
-        want_parts.push(part);
+    let kv = |t: usize, l: &PhysLoc| {
+        let x = toks.iter().find(|x| x.tier == t && x.loc == *l).unwrap();
+        (x.k.as_slice(), x.v.as_slice())
+    };
+    let (want_parts, want_out, want_lse) = sys.golden(&q, &per_tier, kv);
+    for (t, part) in want_parts.iter().enumerate() {
+        assert_eq!(step.tier_partials[t].diff(part), None, "tier {t}");
     }
-    let (want_out, want_lse) = golden::ru::finalize(&golden::ru::merge(dim, &want_parts).0);
     assert_eq!((step.out.clone(), step.lse), (want_out, want_lse));
 
     let qd: Vec<f64> = q.iter().map(|&x| f(x)).collect();

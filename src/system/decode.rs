@@ -18,11 +18,10 @@ use rand_chacha::ChaCha8Rng;
 use super::pamattention::Tiers;
 use crate::device::tier::TierPreset;
 use crate::error::SimError;
-use crate::golden::{self, device::dram_device_attention, fp::fp32_to_fp16};
+use crate::golden::{self, fp::fp32_to_fp16};
 use crate::kv::block_table::{BlockTable, SeqKey};
 use crate::kv::location::PhysLoc;
 use crate::kv::placement::{DramPlacer, FlashPlacer, GroupPolicy};
-use crate::partial::Partial;
 use crate::sched::{Policy, Pool, ScoreSource, SyntheticDrift, Tier, TokenId};
 
 /// The model's attention shape.
@@ -333,35 +332,17 @@ impl PamSystem {
         r: &super::pamattention::TieredStep,
         out: &mut DecodeOutcome,
     ) {
-        let d = q.len();
         let tokens = &self.tokens;
-        let mut parts = Vec::new();
-        let mut k64 = Vec::new();
-        let mut v64 = Vec::new();
-        for (t, locs) in per_tier.iter().enumerate() {
-            if locs.is_empty() {
-                parts.push(Partial::empty(d));
-                continue;
-            }
-            let mem = self.tiers.tiers[t].device.memory();
-            let sched = mem.schedule(locs);
-            let (lanes, per_ru) = (mem.lanes(), mem.pus_per_ru());
-            let per_pu: Vec<Vec<(&[u16], &[u16])>> = sched
-                .iter()
-                .map(|ls| {
-                    ls.iter().map(|l| &tokens[ids[l] as usize]).map(|t| (t.k.as_slice(), t.v.as_slice())).collect()
-                })
-                .collect();
-            for tok in per_pu.iter().flatten() {
-                k64.extend(tok.0.iter().map(|&x| f(x)));
-                v64.extend(tok.1.iter().map(|&x| f(x)));
-            }
-            parts.push(dram_device_attention(q, lanes, per_ru, &per_pu).0);
-        }
-        let (want, want_lse) = golden::ru::finalize(&golden::ru::merge(d, &parts).0);
+        let kv = |_: usize, l: &PhysLoc| {
+            let t = &tokens[ids[l] as usize];
+            (t.k.as_slice(), t.v.as_slice())
+        };
+        let (_, want, want_lse) = self.tiers.golden(q, per_tier, kv);
         if want != r.out || want_lse != r.lse {
             out.mismatches.push(format!("{key:?}: RTL output differs from the golden chain"));
         }
+        let k64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(0, l).0.iter().map(|&x| f(x))).collect();
+        let v64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(0, l).1.iter().map(|&x| f(x))).collect();
         let q64: Vec<f64> = q.iter().map(|&x| f(x)).collect();
         if let Some(refr) = golden::reference::attention(&q64, &k64, &v64) {
             let o: Vec<f64> = r.out.iter().map(|&x| f(x)).collect();

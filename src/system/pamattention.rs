@@ -11,6 +11,7 @@
 use crate::device::pim::{DeviceRun, PimDevice};
 use crate::device::tier::TierPreset;
 use crate::error::SimError;
+use crate::golden::{device::dram_device_attention, ru};
 use crate::kernel::clock::Clock;
 use crate::kernel::Ps;
 use crate::kv::location::PhysLoc;
@@ -101,5 +102,32 @@ impl Tiers {
             ps: slowest + merged.cycles * self.merge_clock_ps,
             err,
         })
+    }
+}
+
+impl Tiers {
+    /// The bit-accurate chain of [`Tiers::attend`]: each tier's device over its tokens in the
+    /// order it streams them, then the merge in tier order and the normalisation. `kv` gives
+    /// the K and V of the token at a tier's location. Returns the tier partials and (O, lse).
+    pub fn golden<'k>(
+        &mut self,
+        q: &[u16],
+        per_tier: &[Vec<PhysLoc>],
+        kv: impl Fn(usize, &PhysLoc) -> (&'k [u16], &'k [u16]),
+    ) -> (Vec<Partial>, Vec<u16>, u32) {
+        let dim = q.len();
+        let mut parts = Vec::with_capacity(per_tier.len());
+        for (t, locs) in per_tier.iter().enumerate() {
+            if locs.is_empty() {
+                parts.push(Partial::empty(dim));
+                continue;
+            }
+            let mem = self.tiers[t].device.memory();
+            let per_pu: Vec<Vec<(&[u16], &[u16])>> =
+                mem.schedule(locs).iter().map(|ls| ls.iter().map(|l| kv(t, l)).collect()).collect();
+            parts.push(dram_device_attention(q, mem.lanes(), mem.pus_per_ru(), &per_pu).0);
+        }
+        let (out, lse) = ru::finalize(&ru::merge(dim, &parts).0);
+        (parts, out, lse)
     }
 }
