@@ -56,6 +56,7 @@ bench: build
 	$(PAM) bench bandwidth
 	$(PAM) bench mapping
 	$(PAM) bench policies
+	$(PAM) bench migration
 
 clean:
 	$(CARGO) clean

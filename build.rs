@@ -58,6 +58,11 @@ const TOPS: &[Top] = &[
         params: &[("NCH", 4), ("DIES", 2), ("NPAGES", 64), ("PAGE_BYTES", 16384), ("LANES", 16), ("PUS_PER_CH", 4)],
         cpp_pu_bench: false,
     },
+    // Migration interface (rtl/mig, spec section 8) for 32-byte (HBM, SSD) and 8-byte (DDR)
+    // beats: same width, narrowing (HBM/SSD -> DDR) and widening (DDR -> HBM/SSD).
+    Top { name: "mig_wide", module: "pam_mig_if", params: &[("SRC_W", 256), ("DST_W", 256)], cpp_pu_bench: false },
+    Top { name: "mig_narrow", module: "pam_mig_if", params: &[("SRC_W", 256), ("DST_W", 64)], cpp_pu_bench: false },
+    Top { name: "mig_widen", module: "pam_mig_if", params: &[("SRC_W", 64), ("DST_W", 256)], cpp_pu_bench: false },
 ];
 
 /// Flags that shape the generated C++ (part of every stamp).

@@ -20,6 +20,9 @@ for lanes in 16 4; do
   lint --top-module pam_ru -GLANES=$lanes
 done
 lint --top-module pam_fp_lab
+# The migration interface in every width pair the build uses.
+lint --top-module pam_mig_if -GDST_W=64
+lint --top-module pam_mig_if -GSRC_W=64
 # Every module on its own, so that unused ports or parameters of a block are seen too.
 for f in $srcs; do
   m=$(basename "$f" .sv)

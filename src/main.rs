@@ -95,6 +95,16 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// Time to move the same tokens through the RTL migration interface and through the
+    /// host-CPU path, and their ratio.
+    Migration {
+        #[arg(long, default_value_t = 1024)]
+        tokens: usize,
+        #[arg(long, default_value_t = 128)]
+        dim: usize,
+        #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+    },
     /// One decode run under the online scheduler, without scheduling and with L-PIM placement:
     /// attention step time side by side.
     Policies {
@@ -216,6 +226,23 @@ fn real_main() -> anyhow::Result<bool> {
         }
         Cmd::Presets => {
             print!("{}", pam::device::tier::describe_presets());
+            Ok(true)
+        }
+        Cmd::Bench { what: BenchCmd::Migration { tokens, dim, seed } } => {
+            let b = pam::device::migration::bench_migration(tokens, dim, seed)?;
+            println!(
+                "pam bench migration: {} tokens of head dim {} ({} bytes each), seed {seed}",
+                b.tokens, b.dim, b.token_bytes
+            );
+            for p in &b.phases {
+                println!(
+                    "  {:<30} {:>5} tokens: interface {:>9.1} us ({} clocks, {} source row switches, {} in arrival order), host path {:>9.1} us",
+                    p.name, p.tokens, p.rtl_ns / 1e3, p.cycles, p.row_switches, p.arrival_row_switches, p.host_ns / 1e3
+                );
+            }
+            println!("  RTL migration interface : {:>12.1} us", b.rtl_ns / 1e3);
+            println!("  host-CPU path           : {:>12.1} us", b.host_ns / 1e3);
+            println!("  ratio host / interface  : {:>12.1}", b.speedup);
             Ok(true)
         }
         Cmd::Bench { what: BenchCmd::Policies { x, y, steps, seed } } => {

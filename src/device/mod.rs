@@ -8,11 +8,14 @@
 //! * [`ssd`]: the SSD tier: flash presets and the driver of the Verilated flash device (also
 //!   a [`memory::MemorySide`]).
 //! * [`check`]: local attention in a device, RTL against the golden models.
+//! * [`migration`]: the migration interface (spec section 8) between tiers, its driver, the
+//!   host-CPU path it replaces and their benchmark.
 
 pub mod bandwidth;
 pub mod check;
 pub mod dram;
 pub mod memory;
+pub mod migration;
 pub mod pim;
 pub mod preset;
 pub mod ssd;

@@ -33,6 +33,12 @@ pub enum Top {
     DevDdrS,
     /// `pam_ssd_pim_dev` as the scaled SSD-PIM device (preset `ssd-s`).
     DevSsdS,
+    /// `pam_mig_if`, 32-byte source and target beats (HBM/SSD to HBM/SSD).
+    MigWide,
+    /// `pam_mig_if`, 32-byte source beats, 8-byte target beats (HBM/SSD to DDR).
+    MigNarrow,
+    /// `pam_mig_if`, 8-byte source beats, 32-byte target beats (DDR to HBM/SSD).
+    MigWiden,
 }
 
 impl Top {
@@ -50,6 +56,9 @@ impl Top {
                 Top::DevHbmS => ffi::pam_vmodel_dev_hbm_s(),
                 Top::DevDdrS => ffi::pam_vmodel_dev_ddr_s(),
                 Top::DevSsdS => ffi::pam_vmodel_dev_ssd_s(),
+                Top::MigWide => ffi::pam_vmodel_mig_wide(),
+                Top::MigNarrow => ffi::pam_vmodel_mig_narrow(),
+                Top::MigWiden => ffi::pam_vmodel_mig_widen(),
             }
         }
     }
