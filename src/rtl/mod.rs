@@ -1,6 +1,7 @@
 //! The RTL in the loop: Verilated models behind safe Rust types.
 //!
-//! `ffi` holds the generated bindings and `model` is the only place with `unsafe`; `pu` and
+//! `ffi` holds the generated bindings; `model` (and the speed reference `cpp_bench`) are the
+//! only places with `unsafe`; `pu` and
 //! `ru` drive the processing and reduction units through their valid/ready protocols.
 
 pub mod beats;
