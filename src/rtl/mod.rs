@@ -1,8 +1,8 @@
 //! The RTL in the loop: Verilated models behind safe Rust types.
 //!
 //! `ffi` holds the generated bindings; `model` (and the speed reference `cpp_bench`) are the
-//! only places with `unsafe`; `pu` and
-//! `ru` drive the processing and reduction units through their valid/ready protocols.
+//! only places with `unsafe`; `pu` and `ru` drive the processing and reduction units through
+//! their valid/ready protocols.
 
 pub mod beats;
 pub mod cpp_bench;
