@@ -49,9 +49,7 @@ pub struct DecodeConfig {
 }
 
 /// Host-path migration: read over the source tier's link into host memory, write over the
-/// target's (spec §3: PCIe 5 x16 ~64 GB/s for the SSD, DDR4 channel 25.6 GB/s, HBM on package
-/// at 665.6 GB/s), plus a fixed software cost per token.
-pub const LINK_GBPS: [f64; 3] = [665.6, 25.6, 64.0];
+/// target's ([`crate::kernel::link::Link`]), plus a fixed software cost per token.
 pub const HOST_MIGRATION_OVERHEAD_NS: f64 = 1000.0;
 
 /// One decode step's figures.
@@ -62,6 +60,8 @@ pub struct StepStats {
     /// Local attention, summed over the step's queries, per tier.
     pub attention_ns: [f64; 3],
     pub merge_ns: f64,
+    /// Queries out to the tiers and partials back, summed over the step's queries, per tier.
+    pub link_ns: [f64; 3],
     pub migration_ns: f64,
     /// The step's queries one after the other, each its slowest tier plus the merge.
     pub attention_total_ns: f64,
@@ -242,8 +242,8 @@ impl PamSystem {
             self.tiers.tiers[mv.to.index()].device.write_token(&new, &k, &v)?;
             self.placers[mv.from.index()].release(old);
             self.table.set(seq, pos, new);
-            let bytes = (4 * d) as f64;
-            ns += HOST_MIGRATION_OVERHEAD_NS + bytes / LINK_GBPS[mv.from.index()] + bytes / LINK_GBPS[mv.to.index()];
+            let link = |t: Tier| self.tiers.tiers[t.index()].link.transfer_ps(4 * d) as f64 / 1e3;
+            ns += HOST_MIGRATION_OVERHEAD_NS + link(mv.from) + link(mv.to);
         }
         Ok(ns)
     }
@@ -304,8 +304,16 @@ impl PamSystem {
                     if let Some(run) = run {
                         st.attention_ns[t] += run.ps as f64 / 1e3;
                     }
+                    st.link_ns[t] += r.link_ps[t] as f64 / 1e3;
                 }
-                st.merge_ns += (r.ps - r.per_tier.iter().flatten().map(|x| x.ps).max().unwrap_or(0)) as f64 / 1e3;
+                let slowest = r
+                    .per_tier
+                    .iter()
+                    .zip(&r.link_ps)
+                    .filter_map(|(x, l)| x.as_ref().map(|x| x.ps + l))
+                    .max()
+                    .unwrap_or(0);
+                st.merge_ns += (r.ps - slowest) as f64 / 1e3;
                 let ids: std::collections::HashMap<PhysLoc, TokenId> =
                     per_tier.iter().flatten().copied().zip(ids_by_tier.iter().flatten().copied()).collect();
                 self.compare(key, &q, &per_tier, &ids, &r, out);

@@ -5,14 +5,15 @@
 //! 3. the tier partials meet in an RU of the HBM tier, which merges them in tier order
 //!    (HBM, DDR, SSD) and normalises: O / l in FP16 and lse = m + ln l.
 //!
-//! Time: the slowest tier's device, then the merge (on the HBM PU clock). Moving a partial
-//! to the HBM tier (a few hundred bytes) is left to the system's link model.
+//! Time: for every tier, the query over its link, its device, its partial back over the link;
+//! the slowest tier, then the merge (on the HBM PU clock).
 
 use crate::device::pim::{DeviceRun, PimDevice};
 use crate::device::tier::TierPreset;
 use crate::error::SimError;
 use crate::golden::{device::dram_device_attention, ru};
 use crate::kernel::clock::Clock;
+use crate::kernel::link::Link;
 use crate::kernel::Ps;
 use crate::kv::location::PhysLoc;
 use crate::partial::Partial;
@@ -22,6 +23,7 @@ use crate::rtl::ru::{RuOutput, RuSim};
 pub struct TierDevice {
     pub preset: TierPreset,
     pub device: PimDevice,
+    pub link: Link,
 }
 
 /// The tiers' devices and the HBM tier's merging RU.
@@ -43,7 +45,9 @@ pub struct TieredStep {
     /// The partials that met in the HBM tier, in tier order (empty ones included).
     pub tier_partials: Vec<Partial>,
     pub merge_cycles: u64,
-    /// Slowest tier plus the merge.
+    /// Per tier: the query out and the partial back over the tier's link.
+    pub link_ps: Vec<Ps>,
+    /// Slowest tier (links included) plus the merge.
     pub ps: Ps,
     pub err: bool,
 }
@@ -60,7 +64,12 @@ impl Tiers {
         let mut tiers = Vec::with_capacity(presets.len());
         for p in presets {
             let device = if own_pu_clocks { p.open_with_pu_clock(None)? } else { p.open(None)? };
-            tiers.push(TierDevice { preset: p.clone(), device });
+            let link = match p {
+                TierPreset::Flash(_) => Link::PCIE,
+                TierPreset::Dram(d) if d.tier == "DDR" => Link::DDR,
+                TierPreset::Dram(_) => Link::HBM,
+            };
+            tiers.push(TierDevice { preset: p.clone(), device, link });
         }
         let merge_clock_ps = Clock::from_mhz("merge", first.pu_clock_mhz()).period_ps;
         Ok(Tiers { tiers, merge_ru: RuSim::new(lanes, first.pu_clock_mhz())?, merge_clock_ps })
@@ -76,16 +85,21 @@ impl Tiers {
         let mut parts = Vec::with_capacity(self.tiers.len());
         let mut slowest = 0;
         let mut err = false;
+        let mut link_ps = Vec::with_capacity(self.tiers.len());
         for (tier, tokens) in self.tiers.iter_mut().zip(per_tier) {
             if tokens.is_empty() {
                 // A tier without tokens of the request gets no query and sends the empty partial.
                 parts.push(Partial::empty(dim));
                 runs.push(None);
+                link_ps.push(0);
                 continue;
             }
             tier.device.load_query(q)?;
             let run = tier.device.run(tokens)?;
-            slowest = slowest.max(run.ps);
+            // FP16 query out; FP32 O, m and l back.
+            let link = tier.link.transfer_ps(2 * dim) + tier.link.transfer_ps(4 * dim + 8);
+            link_ps.push(link);
+            slowest = slowest.max(run.ps + link);
             err |= run.err;
             parts.push(run.partial.clone());
             runs.push(Some(run));
@@ -99,6 +113,7 @@ impl Tiers {
             per_tier: runs,
             tier_partials: parts,
             merge_cycles: merged.cycles,
+            link_ps,
             ps: slowest + merged.cycles * self.merge_clock_ps,
             err,
         })
