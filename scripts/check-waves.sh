@@ -37,8 +37,19 @@ tiers:
   - {preset: ssd-s, problems: 1, tokens: {min: 8, max: 8}, head_dim: [64]}
 YAML
 "$pam" run "$work/tiers.yaml" --out "$work/outtiers" --waves >/dev/null
+cat > "$work/system.yaml" <<YAML
+name: waves_system
+system:
+  model: {layers: 1, q_heads: 2, kv_heads: 1, head_dim: 64}
+  contexts: [40, 30]
+  steps: 2
+  fraction: 0.25
+  capacity: {hbm: 20, ddr: 20, ssd: 1000}
+  policy: pam
+YAML
+"$pam" run "$work/system.yaml" --out "$work/outsystem" --waves >/dev/null
 fail=0
-for dump in "$work"/out*/*.fst; do
+for dump in "$work"/out*/*.fst "$work"/out*/*.vcd; do
   case "$dump" in
     *_pu16.fst) view=waveforms/pu.gtkw ;;
     *_pu4.fst) view=waveforms/pu4.gtkw ;;
@@ -47,9 +58,10 @@ for dump in "$work"/out*/*.fst; do
     *_hbm-s_p0000.fst) view=waveforms/hbm.gtkw ;;
     *_ddr-s_p0000.fst) view=waveforms/ddr.gtkw ;;
     *_ssd-s_p0000.fst) view=waveforms/ssd.gtkw ;;
+    */system_step*.vcd) view=waveforms/step.gtkw ;;
   esac
   # A view lists signals (TOP....) and group delimiters (-...): each is one trace.
-  want=$(grep -c -E '^(TOP\.|-)' "$view")
+  want=$(grep -c -E '^(TOP\.|pam\.|-)' "$view")
   got=$(timeout 120 xvfb-run -a gtkwave -S "$work/count.tcl" "$dump" "$view" 2>/dev/null | sed -n 's/^TRACES //p')
   if [ "$got" = "$want" ]; then
     echo "check-waves: $(basename "$dump") with $view: $got traces"

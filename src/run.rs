@@ -210,7 +210,20 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
     };
     let started = std::time::Instant::now();
     let mut sys = PamSystem::new(cfg, policy)?;
+    // The second step: the first one also rebalances the prompts' placement.
+    let traced = spec.steps.min(2) - 1;
+    if opts.waves {
+        sys.trace_step(traced);
+    }
     let out = sys.run()?;
+    let mut waves = Vec::new();
+    if let Some(trace) = sys.take_trace() {
+        let path = opts.out.join(format!("system_step{traced:04}.vcd"));
+        match trace.write(&path) {
+            Ok(()) => waves.push(path.display().to_string()),
+            Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
+        }
+    }
     let busy: Vec<f64> = (0..3).map(|t| out.steps.iter().map(|s| s.attention_ns[t]).sum()).collect();
     let total: f64 = out.steps.iter().map(|s| s.latency_ns).sum();
     let last = out.steps.last().cloned().unwrap_or_default();
@@ -243,6 +256,9 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
     for m in out.mismatches.iter().take(5) {
         println!("FAIL system: {m}");
     }
+    for w in &waves {
+        println!("    waves:  gtkwave {w} waveforms/step.gtkw");
+    }
     let tiers: serde_json::Map<String, serde_json::Value> = names
         .iter()
         .enumerate()
@@ -265,6 +281,7 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         "importance_split": out.splits,
         "steps": out.steps,
         "mismatches": out.mismatches,
+        "waves": waves,
     });
     Ok(out.mismatches.is_empty())
 }

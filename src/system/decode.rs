@@ -16,9 +16,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::pamattention::Tiers;
+use super::trace::{Sig, StepTrace};
 use crate::device::tier::TierPreset;
 use crate::error::SimError;
 use crate::golden::{self, fp::fp32_to_fp16};
+use crate::kernel::Ps;
 use crate::kv::block_table::{BlockTable, SeqKey};
 use crate::kv::location::PhysLoc;
 use crate::kv::placement::{DramPlacer, FlashPlacer, GroupPolicy};
@@ -131,6 +133,9 @@ pub struct PamSystem {
     seqs: Vec<(SeqKey, Vec<TokenId>, SyntheticDrift)>,
     policy: Box<dyn Policy>,
     rng: ChaCha8Rng,
+    /// The step to record as a waveform, its trace, and the steps run so far.
+    trace: Option<(usize, StepTrace)>,
+    steps_done: usize,
 }
 
 fn h(x: f32) -> u16 {
@@ -183,6 +188,8 @@ impl PamSystem {
             policy,
             rng: ChaCha8Rng::seed_from_u64(cfg.seed),
             cfg,
+            trace: None,
+            steps_done: 0,
         };
         // The prompts: their tokens enter as the policy admits them.
         let longest = sys.cfg.contexts.iter().copied().max().unwrap_or(0);
@@ -279,6 +286,13 @@ impl PamSystem {
 
         let m = self.cfg.model;
         let group = m.q_heads / m.kv_heads;
+        let tracing = matches!(&self.trace, Some((s, _)) if *s == self.steps_done);
+        let mut cursor: Ps = 0;
+        if let Some((_, tr)) = self.trace.as_mut().filter(|_| tracing) {
+            tr.set(0, Sig::Step, self.steps_done as u64);
+            tr.set(0, Sig::Migrating, (st.migration_ns > 0.0) as u64);
+            tr.set((st.migration_ns * 1e3) as Ps, Sig::Migrating, 0);
+        }
         for (si, sel) in selected.iter().enumerate() {
             let key = self.seqs[si].0;
             let mut per_tier: Vec<Vec<PhysLoc>> = vec![Vec::new(); 3];
@@ -298,6 +312,22 @@ impl PamSystem {
                     continue;
                 }
                 let r = self.tiers.attend(&q, &per_tier)?;
+                if let Some((_, tr)) = self.trace.as_mut().filter(|_| tracing) {
+                    tr.set(cursor, Sig::Query, out.queries as u64);
+                    let mut slowest = 0;
+                    for (t, run) in r.per_tier.iter().enumerate() {
+                        let Some(run) = run else { continue };
+                        let link = self.tiers.tiers[t].link;
+                        let (go, back) = (link.transfer_ps(2 * m.head_dim), link.transfer_ps(4 * m.head_dim + 8));
+                        tr.link(t, cursor, cursor + go);
+                        tr.tier(t, cursor + go, cursor + go + run.ps, per_tier[t].len() as u64);
+                        tr.link(t, cursor + go + run.ps, cursor + go + run.ps + back);
+                        slowest = slowest.max(go + run.ps + back);
+                    }
+                    tr.set(cursor + slowest, Sig::Merge, 1);
+                    tr.set(cursor + r.ps, Sig::Merge, 0);
+                    cursor += r.ps;
+                }
                 out.queries += 1;
                 st.attention_total_ns += r.ps as f64 / 1e3;
                 for (t, run) in r.per_tier.iter().enumerate() {
@@ -326,6 +356,7 @@ impl PamSystem {
             st.tokens[i] = self.pool.table().count(*t);
         }
         st.latency_ns = st.attention_total_ns.max(st.migration_ns);
+        self.steps_done += 1;
         Ok(st)
     }
 
@@ -358,6 +389,19 @@ impl PamSystem {
             if !golden::reference::within_bound(&o, &refr) {
                 out.mismatches.push(format!("{key:?}: output outside the float64 bound"));
             }
+        }
+    }
+
+    /// Records decode step `step` (0-based) as a waveform ([`StepTrace`]).
+    pub fn trace_step(&mut self, step: usize) {
+        self.trace = Some((step, StepTrace::default()));
+    }
+
+    /// The recorded waveform, once its step has run.
+    pub fn take_trace(&mut self) -> Option<StepTrace> {
+        match &self.trace {
+            Some((s, _)) if *s < self.steps_done => self.trace.take().map(|(_, t)| t),
+            _ => None,
         }
     }
 

@@ -8,4 +8,5 @@
 
 pub mod decode;
 pub mod pamattention;
+pub mod trace;
 pub mod xy;
