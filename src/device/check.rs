@@ -14,7 +14,7 @@ use super::memory::CommandCounts;
 use super::pim::{PimDevice, RunBreakdown};
 use super::tier::TierPreset;
 use crate::error::SimError;
-use crate::golden::{self, device::dram_device_attention, fp::fp32_to_fp16};
+use crate::golden::{self, fp::fp32_to_fp16};
 use crate::kv::block_table::{BlockTable, SeqKey};
 use crate::kv::location::PhysLoc;
 
@@ -137,13 +137,7 @@ pub fn check(dev: &mut PimDevice, p: &DeviceProblem, inject_fault: bool) -> Resu
     out.breakdown = run.cycles.clone();
 
     let by_loc = |l: &PhysLoc| p.tokens.iter().find(|t| t.loc == *l).expect("selected tokens were placed");
-    let per_pu: Vec<Vec<(&[u16], &[u16])>> = dev
-        .memory()
-        .schedule(&locs)
-        .iter()
-        .map(|ls| ls.iter().map(|l| (by_loc(l).k.as_slice(), by_loc(l).v.as_slice())).collect())
-        .collect();
-    let (mut want, _) = dram_device_attention(&p.q, dev.memory().lanes(), dev.memory().pus_per_ru(), &per_pu);
+    let mut want = dev.golden(&p.q, &locs, |l| (by_loc(l).k.as_slice(), by_loc(l).v.as_slice()));
     want.m ^= inject_fault as u32;
     if let Some(d) = run.partial.diff(&want) {
         out.mismatches.push(format!("device partial: RTL vs model {d}"));

@@ -20,6 +20,7 @@
 
 use super::memory::{Beat, CommandCounts, MemorySide};
 use crate::error::SimError;
+use crate::golden::device::dram_device_attention;
 use crate::kernel::cdc::CdcFifo;
 use crate::kernel::clock::Clock;
 use crate::kernel::Ps;
@@ -232,6 +233,20 @@ impl PimDevice {
             pu_edges_until(pus, &mut fifos, &mut clock, now);
         }
         Ok((clocks, now, lost))
+    }
+
+    /// The bit-accurate model of [`Self::run`] over `tokens`: each PU folds its tokens in the
+    /// order the memory streams them, then the RUs merge as the device does. `kv` gives the
+    /// K and V of the token at a location.
+    pub fn golden<'k>(
+        &self,
+        q: &[u16],
+        tokens: &[PhysLoc],
+        kv: impl Fn(&PhysLoc) -> (&'k [u16], &'k [u16]),
+    ) -> Partial {
+        let per_pu: Vec<Vec<(&[u16], &[u16])>> =
+            self.mem.schedule(tokens).iter().map(|ls| ls.iter().map(&kv).collect()).collect();
+        dram_device_attention(q, self.mem.lanes(), self.mem.pus_per_ru(), &per_pu).0
     }
 
     pub fn counts(&self) -> CommandCounts {

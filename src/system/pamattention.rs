@@ -11,7 +11,7 @@
 use crate::device::pim::{DeviceRun, PimDevice};
 use crate::device::tier::TierPreset;
 use crate::error::SimError;
-use crate::golden::{device::dram_device_attention, ru};
+use crate::golden::ru;
 use crate::kernel::clock::Clock;
 use crate::kernel::link::Link;
 use crate::kernel::Ps;
@@ -125,7 +125,7 @@ impl Tiers {
     /// order it streams them, then the merge in tier order and the normalisation. `kv` gives
     /// the K and V of the token at a tier's location. Returns the tier partials and (O, lse).
     pub fn golden<'k>(
-        &mut self,
+        &self,
         q: &[u16],
         per_tier: &[Vec<PhysLoc>],
         kv: impl Fn(usize, &PhysLoc) -> (&'k [u16], &'k [u16]),
@@ -137,10 +137,7 @@ impl Tiers {
                 parts.push(Partial::empty(dim));
                 continue;
             }
-            let mem = self.tiers[t].device.memory();
-            let per_pu: Vec<Vec<(&[u16], &[u16])>> =
-                mem.schedule(locs).iter().map(|ls| ls.iter().map(|l| kv(t, l)).collect()).collect();
-            parts.push(dram_device_attention(q, mem.lanes(), mem.pus_per_ru(), &per_pu).0);
+            parts.push(self.tiers[t].device.golden(q, locs, |l| kv(t, l)));
         }
         let (out, lse) = ru::finalize(&ru::merge(dim, &parts).0);
         (parts, out, lse)
