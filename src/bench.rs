@@ -242,6 +242,7 @@ pub struct PolicyResult {
 pub fn bench_policies(target: (f64, f64), steps: usize, seed: u64) -> anyhow::Result<Vec<PolicyResult>> {
     use crate::sched::{LPim, NoSchedule, Policy, Scheduler, SchedulerConfig, Target};
     use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
+    use crate::system::migrate::MigrationPath;
 
     let cfg = DecodeConfig {
         model: ModelShape { layers: 1, q_heads: 2, kv_heads: 1, head_dim: 64 },
@@ -250,6 +251,7 @@ pub fn bench_policies(target: (f64, f64), steps: usize, seed: u64) -> anyhow::Re
         drift: 0.05,
         fraction: 0.125,
         capacity: [150, 300, 4000],
+        migration: MigrationPath::Interface,
         seed,
     };
     let mut out = Vec::new();

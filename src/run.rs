@@ -206,6 +206,7 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         drift: spec.drift,
         fraction: spec.fraction,
         capacity: spec.capacity,
+        migration: spec.migration,
         seed: opts.seed,
     };
     let started = std::time::Instant::now();
@@ -241,7 +242,13 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         );
     }
     let moved: Vec<usize> = out.steps.iter().map(|s| s.tokens_migrated).collect();
-    println!("    tokens migrated per step: {moved:?}");
+    let mig_ns: f64 = out.steps.iter().map(|s| s.migration_ns).sum();
+    println!(
+        "    tokens migrated per step: {moved:?} ({} in all through the {} path, {:.1} us)",
+        moved.iter().sum::<usize>(),
+        spec.migration.name(),
+        mig_ns / 1e3
+    );
     if let Some(sp) = out.splits.last() {
         println!(
             "    importance split at the end: {:.3} : {:.3} : {:.3} (target {:.3} : {:.3} : {:.3})",
@@ -274,6 +281,7 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
     summary["max_rel_err_f64"] = json!(summary["max_rel_err_f64"].as_f64().unwrap_or(0.0).max(out.max_rel_err_f64));
     summary["system"] = json!({
         "policy": spec.policy,
+        "migration": spec.migration,
         "target": [spec.target.0, spec.target.1, 1.0],
         "queries": out.queries,
         "tiers": tiers,

@@ -93,6 +93,8 @@ struct RawSystem {
     policy: Spanned<String>,
     #[serde(default)]
     target: Option<Spanned<RawTarget>>,
+    #[serde(default)]
+    migration: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy)]
@@ -202,6 +204,7 @@ pub struct SystemSpec {
     /// `pam`, `none`, `lpim` or `lru`.
     pub policy: String,
     pub target: (f64, f64),
+    pub migration: crate::system::migrate::MigrationPath,
 }
 
 /// Policies a `system` section may name.
@@ -334,6 +337,31 @@ impl Checker<'_> {
             }
             Some(t) => return Err(self.fail(t, "system.target", "x and y must be positive".into())),
         };
+        use crate::system::migrate::MigrationPath;
+        let migration = match &s.migration {
+            None if m.head_dim.is_multiple_of(16) => MigrationPath::Interface,
+            None => MigrationPath::Host,
+            Some(p) => match MigrationPath::by_name(&p.value) {
+                Some(MigrationPath::Interface) if !m.head_dim.is_multiple_of(16) => {
+                    return Err(self.fail(
+                        p,
+                        "system.migration",
+                        format!(
+                        "the interface moves whole 32-byte beats: head_dim {} must be a multiple of 16, or use 'host'",
+                        m.head_dim
+                    ),
+                    ))
+                }
+                Some(x) => x,
+                None => {
+                    return Err(self.fail(
+                        p,
+                        "system.migration",
+                        format!("'{}' is not a migration path; allowed: {:?}", p.value, MigrationPath::NAMES),
+                    ))
+                }
+            },
+        };
         Ok(SystemSpec {
             model: crate::system::decode::ModelShape {
                 layers: m.layers as usize,
@@ -348,6 +376,7 @@ impl Checker<'_> {
             capacity: [c.hbm as usize, c.ddr as usize, c.ssd as usize],
             policy: s.policy.value.clone(),
             target,
+            migration,
         })
     }
 

@@ -202,3 +202,20 @@ fn impossible_tiers_are_rejected() {
         bad_scenario(&TIERS.replace("tokens: {min: 5, max: 20}\n", "tokens: {min: 5, max: 20}\n    head_dim: [300]\n"));
     assert!(t.contains("tiers[1].head_dim"), "{t}");
 }
+
+#[test]
+fn impossible_systems_are_rejected() {
+    let sys = std::fs::read_to_string("scenarios/pam_small.yaml").unwrap();
+    let t = bad_scenario(&sys.replace("ssd: 20000", "ssd: 20"));
+    assert!(t.contains("system.capacity") && t.contains("cannot hold"), "{t}");
+    let t = bad_scenario(&sys.replace("policy: pam", "policy: fifo"));
+    assert!(t.contains("system.policy") && t.contains("lru"), "{t}");
+    let t = bad_scenario(&sys.replace("policy: pam", "policy: pam\n  migration: dma"));
+    assert!(t.contains("system.migration") && t.contains("interface") && t.contains("host"), "{t}");
+    let t = bad_scenario(
+        &sys.replace("head_dim: 64", "head_dim: 40").replace("policy: pam", "policy: pam\n  migration: interface"),
+    );
+    assert!(t.contains("system.migration") && t.contains("multiple of 16"), "{t}");
+    let t = bad_scenario(&sys.replace("kv_heads: 2", "kv_heads: 3"));
+    assert!(t.contains("system.model"), "{t}");
+}

@@ -499,10 +499,10 @@ pub struct MigBench {
     pub speedup: f64,
 }
 
-/// Source read latency of the benchmark's DRAM sources (clocks): about tRCD + tCL.
-pub const BENCH_SRC_LATENCY: u32 = 30;
+/// Source read latency of a DRAM source (interface clocks): about tRCD + tCL.
+pub const DRAM_SRC_LATENCY: u32 = 30;
 /// Clocks a DRAM source is busy on a row switch (precharge + activate, about tRP + tRCD).
-pub const BENCH_ROW_MISS: u32 = 30;
+pub const DRAM_ROW_MISS: u32 = 30;
 
 /// Token bytes at head dimension `dim`: K and V each padded to whole 32-byte beats (the HBM
 /// and SSD layout; the DDR copy keeps the padding so the byte string is the same).
@@ -577,7 +577,7 @@ pub fn bench_migration(tokens: usize, dim: usize, seed: u64) -> Result<MigBench,
     for (l, d) in hbm.iter().zip(&data) {
         store_token(&mut hbm_mem, Layout::DramPair, l, 32, d);
     }
-    let cfg = RunConfig { src_latency: BENCH_SRC_LATENCY, src_row_miss: BENCH_ROW_MISS, ..Default::default() };
+    let cfg = RunConfig { src_latency: DRAM_SRC_LATENCY, src_row_miss: DRAM_ROW_MISS, ..Default::default() };
     let phases_def = [
         ("hbm-s pair -> ddr-s single", 32, 8, Layout::DramPair, Layout::DramSingle, &hbm, &ddr),
         ("ddr-s single -> ssd-s flash", 8, 32, Layout::DramSingle, Layout::Flash, &ddr, &ssd),

@@ -8,6 +8,7 @@ use super::Verdict;
 use crate::error::SimError;
 use crate::sched::{LPim, Lru, NoSchedule, Policy, Scheduler, SchedulerConfig, Target};
 use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
+use crate::system::migrate::MigrationPath;
 
 const POLICIES: [&str; 4] = ["pam", "none", "lpim", "lru"];
 
@@ -38,6 +39,12 @@ pub fn run(seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
         drift: rng.random_range(0.0..0.3),
         fraction: [1.0, 0.5, 0.125][rng.random_range(0..3)],
         capacity: [hbm, ddr, total],
+        // Both paths; the interface moves whole 32-byte beats.
+        migration: if model.head_dim.is_multiple_of(16) && rng.random_bool(0.7) {
+            MigrationPath::Interface
+        } else {
+            MigrationPath::Host
+        },
         seed,
     };
     let name = policy_of(seed);

@@ -4,17 +4,16 @@
 //!    policy to a tier (spec §7), placed by the tier's mapping rule and written to the device;
 //! 2. the score source selects each sequence's attended tokens; importance is updated and the
 //!    policy migrates tokens (spec §9); every migrated token is read back from its old device,
-//!    compared with the host's copy, and written to its new place;
+//!    compared with the host's copy, and moved to its new place through the RTL migration
+//!    interface or the host-CPU path ([`super::migrate`]);
 //! 3. PAMattention: every query head of a KV head's group attends the selected tokens of its
 //!    sequence across the tiers ([`super::pamattention`]); every output is compared with the
 //!    bit-accurate chain and with float64.
-//!
-//! Migration goes through the host path for now (read, then write, over each tier's port);
-//! its time is modelled from the links of spec §3.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::migrate::{MigrationPath, Migrator, TokenMove};
 use super::pamattention::Tiers;
 use super::trace::{Sig, StepTrace};
 use crate::device::tier::TierPreset;
@@ -47,12 +46,9 @@ pub struct DecodeConfig {
     pub fraction: f64,
     /// Token capacity of each tier (HBM, DDR, SSD), to spread contexts over all three.
     pub capacity: [usize; 3],
+    pub migration: MigrationPath,
     pub seed: u64,
 }
-
-/// Host-path migration: read over the source tier's link into host memory, write over the
-/// target's ([`crate::kernel::link::Link`]), plus a fixed software cost per token.
-pub const HOST_MIGRATION_OVERHEAD_NS: f64 = 1000.0;
 
 /// One decode step's figures.
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -126,6 +122,7 @@ struct Token {
 pub struct PamSystem {
     cfg: DecodeConfig,
     tiers: Tiers,
+    migrator: Migrator,
     placers: Vec<TierPlacer>,
     pool: Pool,
     table: BlockTable,
@@ -180,6 +177,7 @@ impl PamSystem {
         }
         let mut sys = PamSystem {
             tiers: Tiers::open(&presets, true)?,
+            migrator: Migrator::new(cfg.migration, m.head_dim)?,
             placers,
             pool: Pool::new(cfg.capacity),
             table: BlockTable::new(16),
@@ -231,28 +229,39 @@ impl PamSystem {
         Ok(())
     }
 
-    /// Moves tokens between tiers through the host: read back (and compare with the host's
-    /// copy), write at the new place. Returns the modelled time.
-    fn apply_moves(&mut self, moves: &[crate::sched::Move]) -> Result<f64, SimError> {
-        let d = self.cfg.model.head_dim;
-        let mut ns = 0.0;
+    /// Moves tokens between tiers ([`Migrator`]): each gets its new place, the old one is
+    /// freed, and the table points to the new one. A token the policy moved more than once in
+    /// one step (down by one swap, down again or back up by the next) moves once, from where
+    /// it was to where it ends, or not at all. Returns the tokens moved and the modelled time.
+    fn apply_moves(&mut self, moves: &[crate::sched::Move]) -> Result<(usize, f64), SimError> {
+        let mut net: Vec<(TokenId, Tier, Tier)> = Vec::with_capacity(moves.len());
+        let mut index_of: std::collections::HashMap<TokenId, usize> = std::collections::HashMap::new();
         for mv in moves {
-            let t = &self.tokens[mv.token as usize];
-            let (seq, pos) = (t.seq, t.pos);
-            let Some(old) = self.table.get(seq, pos) else { continue };
-            let (k, v) = self.tiers.tiers[mv.from.index()].device.read_token(&old, d)?;
-            let t = &self.tokens[mv.token as usize];
-            if (k.as_slice(), v.as_slice()) != (t.k.as_slice(), t.v.as_slice()) {
-                return Err(SimError::Input(format!("token {} lost its bytes in {:?} at {old:?}", mv.token, mv.from)));
+            match index_of.get(&mv.token) {
+                Some(&i) => net[i].2 = mv.to,
+                None => {
+                    index_of.insert(mv.token, net.len());
+                    net.push((mv.token, mv.from, mv.to));
+                }
             }
-            let new = self.placers[mv.to.index()].place()?;
-            self.tiers.tiers[mv.to.index()].device.write_token(&new, &k, &v)?;
-            self.placers[mv.from.index()].release(old);
-            self.table.set(seq, pos, new);
-            let link = |t: Tier| self.tiers.tiers[t.index()].link.transfer_ps(4 * d) as f64 / 1e3;
-            ns += HOST_MIGRATION_OVERHEAD_NS + link(mv.from) + link(mv.to);
         }
-        Ok(ns)
+        let mut batch = Vec::with_capacity(net.len());
+        for (id, from, to) in net.into_iter().filter(|(_, from, to)| from != to) {
+            let t = &self.tokens[id as usize];
+            let Some(old) = self.table.get(t.seq, t.pos) else { continue };
+            let new = self.placers[to.index()].place()?;
+            self.placers[from.index()].release(old);
+            self.table.set(t.seq, t.pos, new);
+            batch.push(TokenMove {
+                from_tier: from.index(),
+                from: old,
+                to_tier: to.index(),
+                to: new,
+                k: &t.k,
+                v: &t.v,
+            });
+        }
+        Ok((batch.len(), self.migrator.migrate(&mut self.tiers, &batch)?.ns))
     }
 
     /// Runs the configured decode steps.
@@ -281,8 +290,7 @@ impl PamSystem {
         let report =
             self.pool.step(self.policy.as_mut(), &arrivals, &scores).map_err(|e| SimError::Input(e.to_string()))?;
         self.place_admitted(&report.admitted)?;
-        st.migration_ns = self.apply_moves(&report.moves)?;
-        st.tokens_migrated = report.moves.len();
+        (st.tokens_migrated, st.migration_ns) = self.apply_moves(&report.moves)?;
 
         let m = self.cfg.model;
         let group = m.q_heads / m.kv_heads;

@@ -5,8 +5,12 @@
 //! * [`pamattention`]: one query over tokens spread across tiers: every tier holding tokens
 //!   runs local attention in its device, the device partials meet in an RU of the HBM tier,
 //!   which merges them and normalises.
+//! * [`migrate`]: token moves between the tiers' devices, through the RTL migration interface
+//!   or the host-CPU path.
+//! * [`decode`]: decode steps of a small model: placement, scheduling, migration, attention.
 
 pub mod decode;
+pub mod migrate;
 pub mod pamattention;
 pub mod trace;
 pub mod xy;

@@ -1,0 +1,227 @@
+//! Token migrations between the tiers' devices during decode (spec §8), over one of two paths:
+//!
+//! * [`MigrationPath::Interface`]: the Verilated migration interface (`rtl/mig/`) of the
+//!   sending tier's controller. Every moved token is read back from its source device, checked
+//!   against the host's copy and laid out as beats of the source layout; the interface
+//!   reorders the reads, re-lays the token out in its buffer and issues the writes in the
+//!   target layout; the bytes it wrote are what the target device stores. Interfaces of
+//!   different sending tiers work in parallel; one interface takes its moves in order.
+//! * [`MigrationPath::Host`]: the host-CPU path it replaces ([`host_cpu_path_ns`]), serial.
+//!
+//! Time is the migration's share of a decode step; the step overlaps it with attention.
+
+use std::collections::HashMap;
+
+use crate::device::migration::{
+    host_cpu_path_ns, load_token, store_token, token_bytes, BeatMemory, Layout, MigrationIf, Move, RunConfig,
+    DRAM_ROW_MISS, DRAM_SRC_LATENCY, MIG_CLOCK_MHZ,
+};
+use crate::device::tier::TierPreset;
+use crate::error::SimError;
+use crate::kv::location::PhysLoc;
+
+use super::pamattention::Tiers;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MigrationPath {
+    Interface,
+    Host,
+}
+
+impl MigrationPath {
+    pub const NAMES: [&'static str; 2] = ["interface", "host"];
+
+    pub fn by_name(name: &str) -> Option<Self> {
+        match name {
+            "interface" => Some(MigrationPath::Interface),
+            "host" => Some(MigrationPath::Host),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// One token to move from its place in tier `from` to `to` in tier `to_tier`; `k` and `v`
+/// are the host's copy, which what the source device holds must equal.
+pub struct TokenMove<'a> {
+    pub from_tier: usize,
+    pub from: PhysLoc,
+    pub to_tier: usize,
+    pub to: PhysLoc,
+    pub k: &'a [u16],
+    pub v: &'a [u16],
+}
+
+/// The beats a tier's devices store tokens in: their layout and beat width in bytes.
+fn layout_of(p: &TierPreset) -> (Layout, usize) {
+    match p {
+        TierPreset::Dram(d) if d.banks_per_pu == 2 => (Layout::DramPair, d.col_bytes()),
+        TierPreset::Dram(d) => (Layout::DramSingle, d.col_bytes()),
+        TierPreset::Flash(f) => (Layout::Flash, f.beat_bytes()),
+    }
+}
+
+/// How a tier's memory answers the interface's reads: DRAM about tRCD + tCL, with a row
+/// switch costing a precharge and an activation; flash a page read (tR) per page switch.
+fn source_timing(p: &TierPreset) -> RunConfig {
+    match p {
+        TierPreset::Dram(_) => {
+            RunConfig { src_latency: DRAM_SRC_LATENCY, src_row_miss: DRAM_ROW_MISS, ..Default::default() }
+        }
+        TierPreset::Flash(f) => RunConfig {
+            src_latency: f.xfer_gap(),
+            src_row_miss: (f.t_r_ns * MIG_CLOCK_MHZ / 1e3).ceil() as u32,
+            ..Default::default()
+        },
+    }
+}
+
+/// K then V, each padded to whole 32-byte beats, as little-endian bytes (the interface's
+/// token format, [`token_bytes`]).
+fn to_bytes(k: &[u16], v: &[u16]) -> Vec<u8> {
+    let half = token_bytes(k.len()) / 2;
+    let mut out = vec![0u8; 2 * half];
+    for (i, x) in k.iter().enumerate() {
+        out[2 * i..2 * i + 2].copy_from_slice(&x.to_le_bytes());
+    }
+    for (i, x) in v.iter().enumerate() {
+        out[half + 2 * i..half + 2 * i + 2].copy_from_slice(&x.to_le_bytes());
+    }
+    out
+}
+
+fn from_bytes(b: &[u8], dim: usize) -> (Vec<u16>, Vec<u16>) {
+    let half = b.len() / 2;
+    let read = |base: usize| (0..dim).map(|i| u16::from_le_bytes([b[base + 2 * i], b[base + 2 * i + 1]])).collect();
+    (read(0), read(half))
+}
+
+/// What a step's migrations took.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MigrationTime {
+    pub ns: f64,
+    /// Interface clocks, summed over the sending tiers.
+    pub cycles: u64,
+}
+
+pub struct Migrator {
+    path: MigrationPath,
+    dim: usize,
+    /// One interface per (sending tier, receiving tier), opened on first use.
+    ifs: HashMap<(usize, usize), MigrationIf>,
+}
+
+impl Migrator {
+    pub fn new(path: MigrationPath, dim: usize) -> Result<Self, SimError> {
+        if path == MigrationPath::Interface && (dim == 0 || !dim.is_multiple_of(16) || token_bytes(dim) > 1024) {
+            return Err(SimError::Input(format!(
+                "head dimension {dim}: the migration interface moves tokens of whole 32-byte K and V beats up to \
+                 1024 bytes (head dimension 16, 32, ..., 256); use `migration: host` for other sizes"
+            )));
+        }
+        Ok(Migrator { path, dim, ifs: HashMap::new() })
+    }
+
+    pub fn path(&self) -> MigrationPath {
+        self.path
+    }
+
+    /// Moves every token, in order, from its source device to its target device. All sources
+    /// are read before any target is written, so a place freed by one move may receive another.
+    pub fn migrate(&mut self, tiers: &mut Tiers, moves: &[TokenMove]) -> Result<MigrationTime, SimError> {
+        let mut held = Vec::with_capacity(moves.len());
+        for mv in moves {
+            let (k, v) = tiers.tiers[mv.from_tier].device.read_token(&mv.from, self.dim)?;
+            if (k.as_slice(), v.as_slice()) != (mv.k, mv.v) {
+                return Err(SimError::Input(format!(
+                    "token at {:?} in tier {} differs from the host's copy",
+                    mv.from, mv.from_tier
+                )));
+            }
+            held.push(to_bytes(&k, &v));
+        }
+        match self.path {
+            MigrationPath::Host => {
+                for (mv, b) in moves.iter().zip(&held) {
+                    let (k, v) = from_bytes(b, self.dim);
+                    tiers.tiers[mv.to_tier].device.write_token(&mv.to, &k, &v)?;
+                }
+                let tb = token_bytes(self.dim);
+                Ok(MigrationTime { ns: host_cpu_path_ns(moves.len(), tb), cycles: 0 })
+            }
+            MigrationPath::Interface => self.through_interfaces(tiers, moves, &held),
+        }
+    }
+
+    fn through_interfaces(
+        &mut self,
+        tiers: &mut Tiers,
+        moves: &[TokenMove],
+        held: &[Vec<u8>],
+    ) -> Result<MigrationTime, SimError> {
+        let tb = token_bytes(self.dim);
+        let mut pairs: Vec<(usize, usize)> = moves.iter().map(|m| (m.from_tier, m.to_tier)).collect();
+        pairs.sort();
+        pairs.dedup();
+        let mut per_sender: HashMap<usize, u64> = HashMap::new();
+        for (from, to) in pairs {
+            let idx: Vec<usize> =
+                (0..moves.len()).filter(|&i| (moves[i].from_tier, moves[i].to_tier) == (from, to)).collect();
+            let ((sl, sb), (dl, db)) = (layout_of(&tiers.tiers[from].preset), layout_of(&tiers.tiers[to].preset));
+            let mut src = BeatMemory::new();
+            let batch: Vec<Move> = idx
+                .iter()
+                .map(|&i| {
+                    store_token(&mut src, sl, &moves[i].from, sb, &held[i]);
+                    Move { src: moves[i].from, src_layout: sl, dst: moves[i].to, dst_layout: dl, token_bytes: tb }
+                })
+                .collect();
+            let cfg = source_timing(&tiers.tiers[from].preset);
+            let mig = match self.ifs.entry((from, to)) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(MigrationIf::new(sb, db)?),
+            };
+            let mut dst = BeatMemory::new();
+            // Tags are 16 bits: at most 65536 moves per run.
+            for chunk in batch.chunks(1 << 16) {
+                *per_sender.entry(from).or_default() += mig.run(chunk, &src, &mut dst, &cfg)?.cycles;
+            }
+            for &i in &idx {
+                let mv = &moves[i];
+                let bytes = load_token(&dst, dl, &mv.to, db, tb).ok_or_else(|| {
+                    SimError::Input(format!("the migration interface wrote no token at {:?} (tier {to})", mv.to))
+                })?;
+                let (k, v) = from_bytes(&bytes, self.dim);
+                tiers.tiers[to].device.write_token(&mv.to, &k, &v)?;
+            }
+        }
+        let slowest = per_sender.values().copied().max().unwrap_or(0);
+        Ok(MigrationTime { ns: slowest as f64 * 1e3 / MIG_CLOCK_MHZ, cycles: per_sender.values().sum() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_bytes_round_trip() {
+        let k: Vec<u16> = (0..64).map(|i| i * 3 + 1).collect();
+        let v: Vec<u16> = (0..64).map(|i| 0x8000 | i).collect();
+        let b = to_bytes(&k, &v);
+        assert_eq!(b.len(), token_bytes(64));
+        assert_eq!(from_bytes(&b, 64), (k, v));
+    }
+
+    #[test]
+    fn interface_rejects_dims_it_cannot_lay_out() {
+        assert!(Migrator::new(MigrationPath::Interface, 20).is_err());
+        assert!(Migrator::new(MigrationPath::Interface, 512).is_err());
+        assert!(Migrator::new(MigrationPath::Host, 20).is_ok());
+        assert!(Migrator::new(MigrationPath::Interface, 64).is_ok());
+    }
+}
