@@ -243,11 +243,13 @@ pub fn bench_policies(target: (f64, f64), steps: usize, seed: u64) -> anyhow::Re
     use crate::sched::{LPim, NoSchedule, Policy, Scheduler, SchedulerConfig, Target};
     use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
     use crate::system::migrate::MigrationPath;
+    use crate::system::scores::ScoreKind;
 
     let cfg = DecodeConfig {
         model: ModelShape { layers: 1, q_heads: 2, kv_heads: 1, head_dim: 64 },
         contexts: vec![400, 300],
         steps,
+        scores: ScoreKind::Synthetic,
         drift: 0.05,
         fraction: 0.125,
         capacity: [150, 300, 4000],

@@ -203,6 +203,7 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         model: spec.model,
         contexts: spec.contexts.clone(),
         steps: spec.steps,
+        scores: spec.scores,
         drift: spec.drift,
         fraction: spec.fraction,
         capacity: spec.capacity,
@@ -230,8 +231,8 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
     let last = out.steps.last().cloned().unwrap_or_default();
     let names = ["hbm", "ddr", "ssd"];
     println!(
-        "  system: {} decode steps, {} queries, policy {}, target {} : {} : 1, {} mismatches, max relative error vs float64 {:.3e} ({:.1} s)",
-        out.steps.len(), out.queries, spec.policy, spec.target.0, spec.target.1, out.mismatches.len(), out.max_rel_err_f64, started.elapsed().as_secs_f64()
+        "  system: {} decode steps, {} queries, {} scores, policy {}, target {} : {} : 1, {} mismatches, max relative error vs float64 {:.3e} ({:.1} s)",
+        out.steps.len(), out.queries, spec.scores.name(), spec.policy, spec.target.0, spec.target.1, out.mismatches.len(), out.max_rel_err_f64, started.elapsed().as_secs_f64()
     );
     for (t, name) in names.iter().enumerate() {
         println!(
@@ -282,6 +283,7 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
     summary["system"] = json!({
         "policy": spec.policy,
         "migration": spec.migration,
+        "scores": spec.scores,
         "target": [spec.target.0, spec.target.1, 1.0],
         "queries": out.queries,
         "tiers": tiers,

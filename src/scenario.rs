@@ -95,6 +95,8 @@ struct RawSystem {
     target: Option<Spanned<RawTarget>>,
     #[serde(default)]
     migration: Option<Spanned<String>>,
+    #[serde(default)]
+    scores: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy)]
@@ -205,6 +207,7 @@ pub struct SystemSpec {
     pub policy: String,
     pub target: (f64, f64),
     pub migration: crate::system::migrate::MigrationPath,
+    pub scores: crate::system::scores::ScoreKind,
 }
 
 /// Policies a `system` section may name.
@@ -337,6 +340,17 @@ impl Checker<'_> {
             }
             Some(t) => return Err(self.fail(t, "system.target", "x and y must be positive".into())),
         };
+        use crate::system::scores::ScoreKind;
+        let scores = match &s.scores {
+            None => ScoreKind::Synthetic,
+            Some(x) => ScoreKind::by_name(&x.value).ok_or_else(|| {
+                self.fail(
+                    x,
+                    "system.scores",
+                    format!("'{}' is not a score source; allowed: {:?}", x.value, ScoreKind::NAMES),
+                )
+            })?,
+        };
         use crate::system::migrate::MigrationPath;
         let migration = match &s.migration {
             None if m.head_dim.is_multiple_of(16) => MigrationPath::Interface,
@@ -377,6 +391,7 @@ impl Checker<'_> {
             policy: s.policy.value.clone(),
             target,
             migration,
+            scores,
         })
     }
 

@@ -216,6 +216,8 @@ fn impossible_systems_are_rejected() {
         &sys.replace("head_dim: 64", "head_dim: 40").replace("policy: pam", "policy: pam\n  migration: interface"),
     );
     assert!(t.contains("system.migration") && t.contains("multiple of 16"), "{t}");
+    let t = bad_scenario(&sys.replace("policy: pam", "policy: pam\n  scores: oracle"));
+    assert!(t.contains("system.scores") && t.contains("exact") && t.contains("label"), "{t}");
     let t = bad_scenario(&sys.replace("kv_heads: 2", "kv_heads: 3"));
     assert!(t.contains("system.model"), "{t}");
 }

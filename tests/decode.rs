@@ -3,12 +3,14 @@
 use pam::sched::{NoSchedule, Scheduler, SchedulerConfig, Target};
 use pam::system::decode::{DecodeConfig, ModelShape, PamSystem};
 use pam::system::migrate::MigrationPath;
+use pam::system::scores::ScoreKind;
 
 fn config(steps: usize) -> DecodeConfig {
     DecodeConfig {
         model: ModelShape { layers: 1, q_heads: 2, kv_heads: 1, head_dim: 64 },
         contexts: vec![48, 32],
         steps,
+        scores: ScoreKind::Synthetic,
         drift: 0.1,
         fraction: 0.25,
         // Small HBM and DDR so that every tier holds tokens.
@@ -70,4 +72,26 @@ fn migrations_through_the_rtl_interface_keep_every_byte_and_beat_the_host_path()
     let ns = |o: &pam::system::decode::DecodeOutcome| o.steps.iter().map(|s| s.migration_ns).sum::<f64>();
     println!("migration: interface {:.1} us, host path {:.1} us", ns(&rtl) / 1e3, ns(&host) / 1e3);
     assert!(ns(&rtl) > 0.0 && ns(&rtl) < ns(&host), "interface {} ns, host {} ns", ns(&rtl), ns(&host));
+}
+
+/// Scores from the golden model (exact q.k) and from label channels drive the same loop;
+/// with slowly drifting queries, consecutive steps attend alike, so the scheduler moves fewer
+/// tokens than when every step's queries are new (context locality, spec §7).
+#[test]
+fn exact_and_label_scores_drive_the_scheduler_and_show_context_locality() {
+    let run = |scores, drift| {
+        let sched = Scheduler::new(SchedulerConfig::new(Target::new(6.0, 3.0).unwrap()));
+        let cfg = DecodeConfig { scores, drift, fraction: 0.125, ..config(6) };
+        let mut sys = PamSystem::new(cfg, Box::new(sched)).unwrap();
+        let out = sys.run().unwrap();
+        sys.verify_storage().unwrap();
+        assert!(out.mismatches.is_empty(), "{:?}", out.mismatches);
+        // Past the first step, which rebalances the prompts.
+        out.steps[2..].iter().map(|s| s.tokens_migrated).sum::<usize>()
+    };
+    for kind in [ScoreKind::Exact, ScoreKind::Label] {
+        let (slow, fresh) = (run(kind, 0.02), run(kind, 1.0));
+        println!("{kind:?}: tokens migrated in steps 3..6 with slow queries {slow}, with new queries {fresh}");
+        assert!(slow < fresh, "{kind:?}: {slow} moved with drifting queries, {fresh} with new ones");
+    }
 }

@@ -9,6 +9,7 @@ use crate::error::SimError;
 use crate::sched::{LPim, Lru, NoSchedule, Policy, Scheduler, SchedulerConfig, Target};
 use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
 use crate::system::migrate::MigrationPath;
+use crate::system::scores::ScoreKind;
 
 const POLICIES: [&str; 4] = ["pam", "none", "lpim", "lru"];
 
@@ -36,6 +37,7 @@ pub fn run(seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
         model,
         contexts,
         steps,
+        scores: [ScoreKind::Synthetic, ScoreKind::Exact, ScoreKind::Label][rng.random_range(0..3)],
         drift: rng.random_range(0.0..0.3),
         fraction: [1.0, 0.5, 0.125][rng.random_range(0..3)],
         capacity: [hbm, ddr, total],

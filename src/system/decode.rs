@@ -15,6 +15,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::migrate::{MigrationPath, Migrator, TokenMove};
 use super::pamattention::Tiers;
+use super::scores::{ScoreKind, SeqScores};
 use super::trace::{Sig, StepTrace};
 use crate::device::tier::TierPreset;
 use crate::error::SimError;
@@ -23,7 +24,7 @@ use crate::kernel::Ps;
 use crate::kv::block_table::{BlockTable, SeqKey};
 use crate::kv::location::PhysLoc;
 use crate::kv::placement::{DramPlacer, FlashPlacer, GroupPolicy};
-use crate::sched::{Policy, Pool, ScoreSource, SyntheticDrift, Tier, TokenId};
+use crate::sched::{Policy, Pool, Tier, TokenId};
 
 /// The model's attention shape.
 #[derive(Clone, Copy, Debug)]
@@ -40,7 +41,11 @@ pub struct DecodeConfig {
     /// Initial context length of each request.
     pub contexts: Vec<usize>,
     pub steps: usize,
-    /// Fraction of each sequence's tokens drifting out of the important set per step.
+    /// Where token scores come from ([`ScoreKind`]).
+    pub scores: ScoreKind,
+    /// How fast attention moves: the fraction of each sequence's tokens drifting out of the
+    /// important set per step (synthetic scores), and the share of each query head's variance
+    /// renewed per step (the queries that exact and label scores see).
     pub drift: f64,
     /// Fraction of each sequence's tokens attended per step (sparse attention).
     pub fraction: f64,
@@ -117,6 +122,8 @@ struct Token {
     pos: usize,
     k: Vec<u16>,
     v: Vec<u16>,
+    /// The key in float64, for the golden model's scores.
+    k64: Vec<f64>,
 }
 
 pub struct PamSystem {
@@ -127,7 +134,9 @@ pub struct PamSystem {
     pool: Pool,
     table: BlockTable,
     tokens: Vec<Token>,
-    seqs: Vec<(SeqKey, Vec<TokenId>, SyntheticDrift)>,
+    seqs: Vec<(SeqKey, Vec<TokenId>, SeqScores)>,
+    /// Every sequence's query heads, unscaled, drifting from step to step.
+    query_heads: Vec<Vec<f32>>,
     policy: Box<dyn Policy>,
     rng: ChaCha8Rng,
     /// The step to record as a waveform, its trace, and the steps run so far.
@@ -168,9 +177,7 @@ impl PamSystem {
                 for kv_head in 0..m.kv_heads {
                     let key = SeqKey { request: r as u32, layer: layer as u16, kv_head: kv_head as u16 };
                     let seed = cfg.seed ^ ((r as u64) << 32 | (layer as u64) << 16 | kv_head as u64);
-                    let src = SyntheticDrift::new(seed, cfg.drift)
-                        .and_then(|s| s.with_fraction(cfg.fraction))
-                        .map_err(|e| SimError::Input(e.to_string()))?;
+                    let src = SeqScores::new(cfg.scores, seed, cfg.drift, cfg.fraction, m.head_dim)?;
                     seqs.push((key, Vec::new(), src));
                 }
             }
@@ -182,6 +189,7 @@ impl PamSystem {
             pool: Pool::new(cfg.capacity),
             table: BlockTable::new(16),
             tokens: Vec::new(),
+            query_heads: Vec::new(),
             seqs,
             policy,
             rng: ChaCha8Rng::seed_from_u64(cfg.seed),
@@ -205,14 +213,16 @@ impl PamSystem {
     fn new_tokens(&mut self, live: impl Fn(usize) -> bool) -> Result<Vec<TokenId>, SimError> {
         let d = self.cfg.model.head_dim;
         let mut ids = Vec::new();
-        for (key, list, _) in &mut self.seqs {
+        for (key, list, src) in &mut self.seqs {
             if !live(self.cfg.contexts[key.request as usize]) {
                 continue;
             }
             let id = self.tokens.len() as TokenId;
-            let k = (0..d).map(|_| h(self.rng.random_range(-2.0..2.0))).collect();
+            let k: Vec<u16> = (0..d).map(|_| h(self.rng.random_range(-2.0..2.0))).collect();
             let v = (0..d).map(|_| h(self.rng.random_range(-1.0..1.0))).collect();
-            self.tokens.push(Token { seq: *key, pos: list.len(), k, v });
+            let k64: Vec<f64> = k.iter().map(|&x| f(x)).collect();
+            src.stored(id, &k64)?;
+            self.tokens.push(Token { seq: *key, pos: list.len(), k, v, k64 });
             list.push(id);
             ids.push(id);
         }
@@ -278,12 +288,36 @@ impl PamSystem {
     fn step(&mut self, out: &mut DecodeOutcome) -> Result<StepStats, SimError> {
         let mut st = StepStats::default();
         let arrivals = self.new_tokens(|_| true)?;
+        let m = self.cfg.model;
+        let group = m.q_heads / m.kv_heads;
+        // Every sequence's group of queries (FP16, pre-scaled by 1/sqrt(d)): each query head
+        // keeps 1 - drift of its variance from the last step, so consecutive steps attend
+        // alike (context locality, spec §7) when scores come from the queries.
+        let rng = &mut self.rng;
+        if self.query_heads.is_empty() {
+            self.query_heads = (0..self.seqs.len() * group)
+                .map(|_| (0..m.head_dim).map(|_| rng.random_range(-1.0f32..1.0)).collect())
+                .collect();
+        } else {
+            let (keep, renew) = ((1.0 - self.cfg.drift).sqrt() as f32, self.cfg.drift.sqrt() as f32);
+            for x in self.query_heads.iter_mut().flatten() {
+                *x = keep * *x + renew * rng.random_range(-1.0f32..1.0);
+            }
+        }
+        let qscale = 1.0 / (m.head_dim as f32).sqrt();
+        let queries: Vec<Vec<Vec<u16>>> = self
+            .query_heads
+            .chunks(group)
+            .map(|g| g.iter().map(|q| q.iter().map(|&x| h(x * qscale)).collect()).collect())
+            .collect();
         let mut scores = Vec::new();
         let mut selected: Vec<Vec<TokenId>> = Vec::with_capacity(self.seqs.len());
-        for (_, list, src) in &mut self.seqs {
+        let tokens = &self.tokens;
+        for ((_, list, src), qs) in self.seqs.iter_mut().zip(&queries) {
             // The new token is not scored in its arrival step: it has not been attended yet.
             let older = &list[..list.len().saturating_sub(1)];
-            let s = src.scores(older).map_err(|e| SimError::Input(e.to_string()))?;
+            let q64: Vec<Vec<f64>> = qs.iter().map(|q| q.iter().map(|&x| f(x)).collect()).collect();
+            let s = src.select(older, &q64, |t| &tokens[t as usize].k64)?;
             selected.push(s.iter().map(|&(t, _)| t).collect());
             scores.extend(s);
         }
@@ -292,8 +326,6 @@ impl PamSystem {
         self.place_admitted(&report.admitted)?;
         (st.tokens_migrated, st.migration_ns) = self.apply_moves(&report.moves)?;
 
-        let m = self.cfg.model;
-        let group = m.q_heads / m.kv_heads;
         let tracing = matches!(&self.trace, Some((s, _)) if *s == self.steps_done);
         let mut cursor: Ps = 0;
         if let Some((_, tr)) = self.trace.as_mut().filter(|_| tracing) {
@@ -313,13 +345,11 @@ impl PamSystem {
                 per_tier[tier].push(loc);
                 ids_by_tier[tier].push(id);
             }
-            for _ in 0..group {
-                let qs = 1.0 / (m.head_dim as f32).sqrt();
-                let q: Vec<u16> = (0..m.head_dim).map(|_| h(self.rng.random_range(-1.0..1.0) * qs)).collect();
+            for q in &queries[si] {
                 if sel.is_empty() {
                     continue;
                 }
-                let r = self.tiers.attend(&q, &per_tier)?;
+                let r = self.tiers.attend(q, &per_tier)?;
                 if let Some((_, tr)) = self.trace.as_mut().filter(|_| tracing) {
                     tr.set(cursor, Sig::Query, out.queries as u64);
                     let mut slowest = 0;
@@ -354,7 +384,7 @@ impl PamSystem {
                 st.merge_ns += (r.ps - slowest) as f64 / 1e3;
                 let ids: std::collections::HashMap<PhysLoc, TokenId> =
                     per_tier.iter().flatten().copied().zip(ids_by_tier.iter().flatten().copied()).collect();
-                self.compare(key, &q, &per_tier, &ids, &r, out);
+                self.compare(key, q, &per_tier, &ids, &r, out);
             }
         }
         for p in &mut self.placers {

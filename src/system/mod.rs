@@ -7,10 +7,12 @@
 //!   which merges them and normalises.
 //! * [`migrate`]: token moves between the tiers' devices, through the RTL migration interface
 //!   or the host-CPU path.
+//! * [`scores`]: the decode loop's score sources (synthetic, golden-model exact, label channels).
 //! * [`decode`]: decode steps of a small model: placement, scheduling, migration, attention.
 
 pub mod decode;
 pub mod migrate;
 pub mod pamattention;
+pub mod scores;
 pub mod trace;
 pub mod xy;
