@@ -253,6 +253,7 @@ pub fn bench_policies(target: (f64, f64), steps: usize, seed: u64) -> anyhow::Re
         drift: 0.05,
         fraction: 0.125,
         capacity: [150, 300, 4000],
+        devices: [1, 1, 1],
         migration: MigrationPath::Interface,
         seed,
     };

@@ -207,6 +207,7 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         drift: spec.drift,
         fraction: spec.fraction,
         capacity: spec.capacity,
+        devices: spec.devices,
         migration: spec.migration,
         seed: opts.seed,
     };
@@ -234,10 +235,13 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         "  system: {} decode steps, {} queries, {} scores, policy {}, target {} : {} : 1, {} mismatches, max relative error vs float64 {:.3e} ({:.1} s)",
         out.steps.len(), out.queries, spec.scores.name(), spec.policy, spec.target.0, spec.target.1, out.mismatches.len(), out.max_rel_err_f64, started.elapsed().as_secs_f64()
     );
+    let per_device = sys.stored_per_device();
     for (t, name) in names.iter().enumerate() {
         println!(
-            "    {name}: {} tokens, busy {:.1} us, utilisation {:.3}",
+            "    {name}: {} tokens {:?} on {} device(s), busy {:.1} us, utilisation {:.3}",
             last.tokens[t],
+            per_device[t],
+            per_device[t].len(),
             busy[t] / 1e3,
             busy[t] / total.max(1e-9)
         );
@@ -273,7 +277,7 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         .map(|(t, n)| {
             (
                 n.to_string(),
-                json!({"tokens": last.tokens[t], "busy_ns": busy[t], "utilisation": busy[t] / total.max(1e-9)}),
+                json!({"tokens": last.tokens[t], "tokens_per_device": per_device[t], "busy_ns": busy[t], "utilisation": busy[t] / total.max(1e-9)}),
             )
         })
         .collect();

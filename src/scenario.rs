@@ -97,6 +97,8 @@ struct RawSystem {
     migration: Option<Spanned<String>>,
     #[serde(default)]
     scores: Option<Spanned<String>>,
+    #[serde(default)]
+    devices: Option<Spanned<RawCapacity>>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy)]
@@ -208,7 +210,12 @@ pub struct SystemSpec {
     pub target: (f64, f64),
     pub migration: crate::system::migrate::MigrationPath,
     pub scores: crate::system::scores::ScoreKind,
+    /// Devices per tier (HBM, DDR, SSD).
+    pub devices: [usize; 3],
 }
+
+/// Most devices of one tier in a system scenario (each is a Verilated device of its own).
+pub const MAX_DEVICES: u64 = 8;
 
 /// Policies a `system` section may name.
 pub const POLICIES: [&str; 4] = ["pam", "none", "lpim", "lru"];
@@ -340,6 +347,38 @@ impl Checker<'_> {
             }
             Some(t) => return Err(self.fail(t, "system.target", "x and y must be positive".into())),
         };
+        let devices = match &s.devices {
+            None => [1, 1, 1],
+            Some(d) => {
+                let v = d.value;
+                if [v.hbm, v.ddr, v.ssd].iter().any(|&n| !(1..=MAX_DEVICES).contains(&n)) {
+                    return Err(self.fail(
+                        d,
+                        "system.devices",
+                        format!("{v:?}: every tier needs 1..={MAX_DEVICES} devices"),
+                    ));
+                }
+                [v.hbm as usize, v.ddr as usize, v.ssd as usize]
+            }
+        };
+        let presets = crate::device::tier::TierPreset::scaled();
+        for (t, (name, want)) in ["hbm", "ddr", "ssd"].iter().zip([c.hbm, c.ddr, c.ssd]).enumerate() {
+            let placer = crate::system::decode::tier_placer(&presets[t], t, devices[t], m.head_dim as usize)
+                .map_err(|e| self.fail(&s.model, "system.model.head_dim", format!("{}: {e}", presets[t].name())))?;
+            if want as usize > placer.capacity() {
+                return Err(self.fail(
+                    &s.capacity,
+                    "system.capacity",
+                    format!(
+                        "{name}: {want} tokens, but {} {} device(s) hold at most {} tokens of head dimension {}",
+                        devices[t],
+                        presets[t].name(),
+                        placer.capacity(),
+                        m.head_dim
+                    ),
+                ));
+            }
+        }
         use crate::system::scores::ScoreKind;
         let scores = match &s.scores {
             None => ScoreKind::Synthetic,
@@ -392,6 +431,7 @@ impl Checker<'_> {
             target,
             migration,
             scores,
+            devices,
         })
     }
 

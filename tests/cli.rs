@@ -210,14 +210,16 @@ fn impossible_systems_are_rejected() {
     assert!(t.contains("system.capacity") && t.contains("cannot hold"), "{t}");
     let t = bad_scenario(&sys.replace("policy: pam", "policy: fifo"));
     assert!(t.contains("system.policy") && t.contains("lru"), "{t}");
-    let t = bad_scenario(&sys.replace("policy: pam", "policy: pam\n  migration: dma"));
+    let t = bad_scenario(&sys.replace("migration: interface", "migration: dma"));
     assert!(t.contains("system.migration") && t.contains("interface") && t.contains("host"), "{t}");
-    let t = bad_scenario(
-        &sys.replace("head_dim: 64", "head_dim: 40").replace("policy: pam", "policy: pam\n  migration: interface"),
-    );
+    let t = bad_scenario(&sys.replace("head_dim: 64", "head_dim: 40"));
     assert!(t.contains("system.migration") && t.contains("multiple of 16"), "{t}");
-    let t = bad_scenario(&sys.replace("policy: pam", "policy: pam\n  scores: oracle"));
+    let t = bad_scenario(&sys.replace("scores: synthetic", "scores: oracle"));
     assert!(t.contains("system.scores") && t.contains("exact") && t.contains("label"), "{t}");
+    let t = bad_scenario(&sys.replace("hbm: 600", "hbm: 60000"));
+    assert!(t.contains("system.capacity") && t.contains("hbm-s") && t.contains("at most"), "{t}");
+    let t = bad_scenario(&sys.replace("policy: pam", "policy: pam\n  devices: {hbm: 0, ddr: 1, ssd: 1}"));
+    assert!(t.contains("system.devices") && t.contains("1..=8"), "{t}");
     let t = bad_scenario(&sys.replace("kv_heads: 2", "kv_heads: 3"));
     assert!(t.contains("system.model"), "{t}");
 }

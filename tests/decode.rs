@@ -15,6 +15,7 @@ fn config(steps: usize) -> DecodeConfig {
         fraction: 0.25,
         // Small HBM and DDR so that every tier holds tokens.
         capacity: [24, 24, 400],
+        devices: [1, 1, 1],
         migration: MigrationPath::Interface,
         seed: 9,
     }
@@ -41,6 +42,22 @@ fn decode_steps_match_the_golden_chain_and_keep_every_token() {
     assert!(last.tokens[0] <= 24 && last.tokens[1] <= 24);
     assert!(last.tokens.iter().all(|&n| n > 0), "every tier holds tokens: {:?}", last.tokens);
     assert!(moved > 0, "the scheduler moved tokens");
+}
+
+#[test]
+fn tiers_of_several_devices_spread_tokens_and_keep_every_byte() {
+    let sched = Scheduler::new(SchedulerConfig::new(Target::new(6.0, 3.0).unwrap()));
+    let mut sys = PamSystem::new(DecodeConfig { devices: [2, 2, 3], ..config(4) }, Box::new(sched)).unwrap();
+    let out = sys.run().unwrap();
+    assert!(out.mismatches.is_empty(), "{:?}", out.mismatches);
+    sys.verify_storage().unwrap();
+    let per = sys.stored_per_device();
+    println!("tokens per device {per:?}");
+    assert_eq!(per.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 2, 3]);
+    for (t, devs) in per.iter().enumerate() {
+        assert_eq!(devs.iter().sum::<usize>(), out.steps.last().unwrap().tokens[t]);
+        assert!(devs.iter().all(|&n| n > 0), "tier {t}: every device holds tokens: {devs:?}");
+    }
 }
 
 #[test]

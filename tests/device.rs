@@ -1,9 +1,11 @@
 //! The DRAM-PIM devices of the HBM and DDR tiers, RTL in the loop.
 
-use pam::device::check::{check, DeviceProblem, DIMS};
+use pam::device::check::{check, DeviceProblem, DIMS, SEQ};
+use pam::device::pim::{DeviceRun, PimDevice};
 use pam::device::preset::DramPreset;
 use pam::device::ssd::FlashPreset;
 use pam::device::tier::TierPreset;
+use pam::kv::location::PhysLoc;
 
 fn device_matches_model(preset: TierPreset, seeds: std::ops::Range<u64>) {
     let mut dev = preset.open(None).unwrap();
@@ -18,6 +20,15 @@ fn device_matches_model(preset: TierPreset, seeds: std::ops::Range<u64>) {
         if seed == 0 {
             let bad = check(&mut dev, &p, true).unwrap();
             assert!(bad.mismatches.iter().any(|m| m.contains("RTL vs model")));
+            // In a group, every query's partial is checked: a fault in the last one is caught.
+            let group = DeviceProblem::generate_group(&preset, seed, &DIMS, (1, 120), 3).unwrap();
+            assert!(check(&mut dev, &group, false).unwrap().mismatches.is_empty());
+            let bad = check(&mut dev, &group, true).unwrap();
+            assert!(
+                bad.mismatches.iter().any(|m| m.contains("partial of query 2: RTL vs model")),
+                "{:?}",
+                bad.mismatches
+            );
         }
     }
 }
@@ -58,4 +69,90 @@ fn pus_on_their_own_clock_give_the_same_bits_and_their_own_timing() {
         // The PU clocks are slower than the memory clocks here: the run cannot get faster.
         assert!(b.ns >= a.ns, "{}: {} < {}", preset.name(), b.ns, a.ns);
     }
+}
+
+/// Writes the problem's tokens; returns where the selected ones are.
+fn store(dev: &mut PimDevice, p: &DeviceProblem) -> Vec<PhysLoc> {
+    // Before the writes: the DRAM's statistics reset is an RTL reset, which would drop a write
+    // still in flight.
+    dev.memory().reset_stats();
+    for t in &p.tokens {
+        dev.write_token(&t.loc, &t.k, &t.v).unwrap();
+    }
+    p.selected.iter().map(|&i| p.table.get(SEQ, i).unwrap()).collect()
+}
+
+/// One device run of the group `qs` over `locs` from cold page registers, with the reads it
+/// issued (DRAM all-bank RDs, flash channel transfers). ACTs are not compared: how many rows
+/// a stream opens also depends on what the previous one left open and on refreshes.
+fn run_group(dev: &mut PimDevice, qs: &[Vec<u16>], locs: &[PhysLoc]) -> (DeviceRun, u64) {
+    dev.memory().drop_caches().unwrap();
+    let before = dev.counts();
+    dev.load_queries(qs).unwrap();
+    let run = dev.run(locs).unwrap();
+    let after = dev.counts();
+    assert!(!run.err && !dev.memory().error_flag());
+    (run, after.rd - before.rd)
+}
+
+/// A group of `g` queries in one run against each query alone: the same bits (and the golden
+/// model's), one stream's reads instead of g, less time than the g runs.
+fn group_shares_the_stream(dev: &mut PimDevice, preset: &TierPreset, g: usize, tokens: usize) {
+    let p = DeviceProblem::generate_group(preset, 11 + g as u64, &[128, 64], (tokens, tokens), g).unwrap();
+    let locs = store(dev, &p);
+    let (grouped, reads) = run_group(dev, &p.qs, &locs);
+    assert!(grouped.partials.len() == g && reads > 0);
+    let by_loc = |l: &PhysLoc| p.tokens.iter().find(|t| t.loc == *l).unwrap();
+    let (mut singles_ps, mut singles_rd) = (0, 0);
+    for (i, q) in p.qs.iter().enumerate() {
+        let want = dev.golden(q, &locs, |l| (by_loc(l).k.as_slice(), by_loc(l).v.as_slice()));
+        assert_eq!(grouped.partials[i], want, "{} g={g}: query {i} against the model", p.label());
+        let (single, c) = run_group(dev, std::slice::from_ref(q), &locs);
+        assert_eq!(single.partials, vec![want], "{} g={g}: query {i} alone", p.label());
+        // The K/V reads are the group's: one query alone reads exactly what the group did.
+        assert_eq!(c, reads, "{} g={g}: reads of query {i} alone", p.label());
+        singles_ps += single.ps;
+        singles_rd += c;
+    }
+    assert_eq!(dev.memory().timing_violations(), (0, 0));
+    println!(
+        "{} g={g}: one run {:.0} ns {:?}, {g} runs {:.0} ns; reads {} vs {singles_rd}",
+        p.label(),
+        grouped.ps as f64 / 1e3,
+        grouped.cycles,
+        singles_ps as f64 / 1e3,
+        reads
+    );
+    assert_eq!(singles_rd, g as u64 * reads);
+    assert!(grouped.ps < singles_ps, "{}: grouped {} ps, {g} runs {singles_ps} ps", p.label(), grouped.ps);
+}
+
+/// Grouped-query attention (spec §11): the g queries of a KV head share each K/V read.
+#[test]
+fn a_query_group_shares_one_stream() {
+    for preset in TierPreset::scaled() {
+        let mut dev = preset.open(None).unwrap();
+        // 2 then 4: the device grows its PU contexts, then single queries use the first only.
+        for g in [2, 4] {
+            group_shares_the_stream(&mut dev, &preset, g, 150);
+        }
+    }
+}
+
+/// With the PUs on their own clock, each beat crosses into the PU's domain once, then goes to
+/// every context.
+#[test]
+fn a_query_group_shares_one_stream_across_clock_domains() {
+    for preset in TierPreset::scaled() {
+        let mut dev = preset.open_with_pu_clock(None).unwrap();
+        group_shares_the_stream(&mut dev, &preset, 3, 150);
+    }
+}
+
+#[test]
+fn a_query_group_needs_one_head_dimension() {
+    let mut dev = TierPreset::Dram(DramPreset::hbm_scaled()).open(None).unwrap();
+    assert!(dev.load_queries(&[vec![0u16; 64], vec![0u16; 32]]).is_err());
+    assert!(dev.load_queries::<Vec<u16>>(&[]).is_err());
+    assert!(dev.run(&[]).is_err(), "no group loaded");
 }

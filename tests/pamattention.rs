@@ -6,6 +6,7 @@ use pam::device::ssd::FlashPreset;
 use pam::device::tier::TierPreset;
 use pam::golden::{self, fp::fp16_to_fp32, fp::fp32_to_fp16};
 use pam::kv::location::PhysLoc;
+use pam::system::decode::tier_placer;
 use pam::system::pamattention::Tiers;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -19,60 +20,73 @@ fn f(x: u16) -> f64 {
 }
 
 struct Tok {
-    tier: usize,
     loc: PhysLoc,
     k: Vec<u16>,
     v: Vec<u16>,
 }
 
-/// Places `counts[t]` tokens in tier t, runs one query over all of them, checks everything.
-fn attend_across_tiers(counts: [usize; 3], seed: u64) {
+/// Places `counts[t]` tokens over the `devices[t]` devices of tier t, runs a group of `g`
+/// queries over all of them, checks everything.
+fn attend_across_tiers(counts: [usize; 3], devices: [usize; 3], g: usize, seed: u64) {
     let dim = 128;
     let presets = TierPreset::scaled();
-    let mut sys = Tiers::open(&presets, true).unwrap();
+    let mut sys = Tiers::open(&presets, &devices, true).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut toks = Vec::new();
     for (t, (preset, &n)) in presets.iter().zip(&counts).enumerate() {
-        let mut placer = preset.placer(dim).unwrap();
+        let mut placer = tier_placer(preset, t, devices[t], dim).unwrap();
         for _ in 0..n {
-            let loc = placer.place(&mut rng).unwrap();
+            let loc = placer.place().unwrap();
             let k: Vec<u16> = (0..dim).map(|_| h(rng.random_range(-3.0..3.0))).collect();
             let v: Vec<u16> = (0..dim).map(|_| h(rng.random_range(-1.0..1.0))).collect();
-            sys.tiers[t].device.write_token(&loc, &k, &v).unwrap();
-            toks.push(Tok { tier: t, loc, k, v });
+            sys.device(&loc).unwrap().write_token(&loc, &k, &v).unwrap();
+            toks.push(Tok { loc, k, v });
         }
-        sys.tiers[t].device.memory().drop_caches().unwrap();
+        if n > 0 {
+            assert_eq!(
+                placer.stored().iter().filter(|&&s| s > 0).count(),
+                devices[t].min(n),
+                "tokens spread over devices"
+            );
+        }
+        for d in &mut sys.tiers[t].devices {
+            d.device.memory().drop_caches().unwrap();
+        }
     }
-    let q: Vec<u16> = (0..dim).map(|_| h(rng.random_range(-0.3..0.3))).collect();
+    let qs: Vec<Vec<u16>> = (0..g).map(|_| (0..dim).map(|_| h(rng.random_range(-0.3..0.3))).collect()).collect();
     let per_tier: Vec<Vec<PhysLoc>> =
-        (0..3).map(|t| toks.iter().filter(|x| x.tier == t).map(|x| x.loc).collect()).collect();
-    let step = sys.attend(&q, &per_tier).unwrap();
+        (0..3).map(|t| toks.iter().filter(|x| x.loc.tier as usize == t).map(|x| x.loc).collect()).collect();
+    let step = sys.attend(&qs, &per_tier).unwrap();
     assert!(!step.err);
+    assert_eq!(step.outputs.len(), g);
+    assert_eq!(step.devices.len(), (0..3).map(|t| devices[t].min(counts[t])).sum::<usize>());
 
-    // Golden: each tier's device in the order it streams, then the merge in tier order.
-    let kv = |t: usize, l: &PhysLoc| {
-        let x = toks.iter().find(|x| x.tier == t && x.loc == *l).unwrap();
+    let kv = |l: &PhysLoc| {
+        let x = toks.iter().find(|x| x.loc == *l).unwrap();
         (x.k.as_slice(), x.v.as_slice())
     };
-    let (want_parts, want_out, want_lse) = sys.golden(&q, &per_tier, kv);
-    for (t, part) in want_parts.iter().enumerate() {
-        assert_eq!(step.tier_partials[t].diff(part), None, "tier {t}");
-    }
-    assert_eq!((step.out.clone(), step.lse), (want_out, want_lse));
-
-    let qd: Vec<f64> = q.iter().map(|&x| f(x)).collect();
     let kd: Vec<f64> = toks.iter().flat_map(|x| x.k.iter().map(|&e| f(e))).collect();
     let vd: Vec<f64> = toks.iter().flat_map(|x| x.v.iter().map(|&e| f(e))).collect();
-    let r = golden::reference::attention(&qd, &kd, &vd).unwrap();
-    let o: Vec<f64> = step.out.iter().map(|&x| f(x)).collect();
-    assert!(golden::reference::within_bound(&o, &r), "rel err {}", golden::reference::rel_err(&o, &r.out));
+    for (i, q) in qs.iter().enumerate() {
+        // Golden: each device in the order it streams, then the merge in (tier, device) order.
+        let (want_parts, want) = sys.golden(q, &per_tier, kv);
+        assert_eq!(step.partials[i].len(), want_parts.len());
+        for (j, part) in want_parts.iter().enumerate() {
+            assert_eq!(step.partials[i][j].diff(part), None, "query {i}, partial {j}");
+        }
+        assert_eq!(step.outputs[i], want, "query {i}");
+        let qd: Vec<f64> = q.iter().map(|&x| f(x)).collect();
+        let r = golden::reference::attention(&qd, &kd, &vd).unwrap();
+        let o: Vec<f64> = step.outputs[i].out.iter().map(|&x| f(x)).collect();
+        assert!(golden::reference::within_bound(&o, &r), "rel err {}", golden::reference::rel_err(&o, &r.out));
+    }
     let ns: Vec<String> = step
-        .per_tier
+        .devices
         .iter()
-        .map(|r| r.as_ref().map_or("-".into(), |r| format!("{:.0} ns", r.ps as f64 / 1e3)))
+        .map(|w| format!("tier {} device {}: {} tokens {:.0} ns", w.tier, w.device, w.tokens, w.run.ps as f64 / 1e3))
         .collect();
     println!(
-        "tokens {counts:?}: tiers {ns:?}, merge {} cycles, step {:.0} ns",
+        "tokens {counts:?} on {devices:?} devices, {g} queries: {ns:?}, merge {} cycles, step {:.0} ns",
         step.merge_cycles,
         step.ps as f64 / 1e3
     );
@@ -80,22 +94,69 @@ fn attend_across_tiers(counts: [usize; 3], seed: u64) {
 
 #[test]
 fn attention_spread_over_three_tiers_matches_the_models() {
-    attend_across_tiers([120, 60, 90], 1);
+    attend_across_tiers([120, 60, 90], [1, 1, 1], 1, 1);
 }
 
 #[test]
 fn a_tier_without_tokens_contributes_the_empty_partial() {
-    attend_across_tiers([80, 0, 40], 2);
-    attend_across_tiers([0, 0, 50], 3);
+    attend_across_tiers([80, 0, 40], [1, 1, 1], 1, 2);
+    attend_across_tiers([0, 0, 50], [1, 1, 1], 1, 3);
+}
+
+#[test]
+fn several_devices_per_tier_and_grouped_queries_match_the_models() {
+    attend_across_tiers([100, 40, 60], [2, 2, 2], 2, 4);
+    attend_across_tiers([30, 50, 3], [3, 1, 2], 4, 5);
+}
+
+/// The group's queries share every K/V read: one grouped pass reads what one query reads, and
+/// takes less time than the queries one after the other.
+#[test]
+fn a_query_group_shares_the_kv_reads() {
+    let dim = 64;
+    let presets = TierPreset::scaled();
+    let mut sys = Tiers::open(&presets, &[1, 1, 1], true).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut per_tier = vec![Vec::new(); 3];
+    for (t, preset) in presets.iter().enumerate() {
+        let mut placer = tier_placer(preset, t, 1, dim).unwrap();
+        for _ in 0..40 {
+            let loc = placer.place().unwrap();
+            let k: Vec<u16> = (0..dim).map(|_| h(rng.random_range(-1.0..1.0))).collect();
+            sys.device(&loc).unwrap().write_token(&loc, &k, &k).unwrap();
+            per_tier[t].push(loc);
+        }
+    }
+    let qs: Vec<Vec<u16>> = (0..4).map(|_| (0..dim).map(|_| h(rng.random_range(-0.3..0.3))).collect()).collect();
+    let reads = |sys: &Tiers| -> Vec<u64> { sys.tiers.iter().map(|t| t.devices[0].device.counts().rd).collect() };
+    // Once first: the SSD programs the pages its writes left in the dies' page registers.
+    sys.attend(&qs, &per_tier).unwrap();
+    let before = reads(&sys);
+    let grouped = sys.attend(&qs, &per_tier).unwrap();
+    let mid = reads(&sys);
+    let mut one_by_one = 0;
+    for q in &qs {
+        let r = sys.attend(std::slice::from_ref(q), &per_tier).unwrap();
+        assert_eq!(r.outputs[0], grouped.outputs[qs.iter().position(|x| x == q).unwrap()]);
+        one_by_one += r.ps;
+    }
+    let after = reads(&sys);
+    for t in 0..3 {
+        let (g, s) = (mid[t] - before[t], after[t] - mid[t]);
+        assert_eq!(s, 4 * g, "tier {t}: {g} reads grouped, {s} for four single queries");
+    }
+    println!("4 queries: grouped {} ns, one by one {} ns", grouped.ps / 1000, one_by_one / 1000);
+    assert!(grouped.ps < one_by_one);
 }
 
 #[test]
 fn a_system_needs_tiers_and_one_list_per_tier() {
-    assert!(Tiers::open(&[], false).is_err());
-    let mut sys =
-        Tiers::open(&[TierPreset::Dram(DramPreset::hbm_scaled()), TierPreset::Flash(FlashPreset::ssd_scaled())], false)
-            .unwrap();
-    assert!(sys.attend(&[0x3c00; 64], &[vec![]]).is_err());
+    assert!(Tiers::open(&[], &[], false).is_err());
+    let two = [TierPreset::Dram(DramPreset::hbm_scaled()), TierPreset::Flash(FlashPreset::ssd_scaled())];
+    assert!(Tiers::open(&two, &[1, 0], false).is_err());
+    assert!(Tiers::open(&two, &[1], false).is_err());
+    let mut sys = Tiers::open(&two, &[1, 1], false).unwrap();
+    assert!(sys.attend(&[[0x3c00u16; 64]], &[vec![]]).is_err());
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! Local attention in a tier's device, RTL against the golden models.
 //!
-//! A [`DeviceProblem`] is a query and a set of tokens placed by the host's mapping rule
-//! (least-activated bank group, after a random activation history); [`check`] writes the tokens
-//! through the device's port, runs local attention over a random selection of them, and
-//! compares the device's reduced partial bit for bit with the golden model, its normalised
-//! output with float64, and every DRAM command with the timing rules (RTL checker and Rust
-//! checker on the command log).
+//! A [`DeviceProblem`] is a group of queries (one, or the g query heads of a KV head) and a set
+//! of tokens placed by the host's mapping rule (least-activated bank group, after a random
+//! activation history); [`check`] writes the tokens through the device's port, runs local
+//! attention of every query over a random selection of them in one device run, and compares
+//! each query's reduced partial bit for bit with the golden model, its normalised output with
+//! float64, and every DRAM command with the timing rules (RTL checker and Rust checker on the
+//! command log).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -30,7 +31,8 @@ pub struct PlacedToken {
 pub struct DeviceProblem {
     pub seed: u64,
     pub preset: TierPreset,
-    pub q: Vec<u16>,
+    /// The (1/sqrt(d)-scaled) queries of the group, sharing every K/V read.
+    pub qs: Vec<Vec<u16>>,
     pub tokens: Vec<PlacedToken>,
     /// Indices into `tokens` that the query attends (sparse selection).
     pub selected: Vec<usize>,
@@ -51,15 +53,30 @@ fn h(x: f32) -> u16 {
 pub const DIMS: [usize; 6] = [64, 128, 96, 40, 17, 256];
 
 impl DeviceProblem {
-    /// A random problem for `preset`: head dimension (from `dims`, those that fit), token
-    /// count (in `tokens`) and selection are drawn from the seed; tokens are placed by the
-    /// tier's mapping rule (for DRAM after a random attention history).
+    /// A random problem for `preset` with one query: head dimension (from `dims`, those that
+    /// fit), token count (in `tokens`) and selection are drawn from the seed; tokens are placed
+    /// by the tier's mapping rule (for DRAM after a random attention history).
     pub fn generate(
         preset: &TierPreset,
         seed: u64,
         dims: &[usize],
         tokens: (usize, usize),
     ) -> Result<DeviceProblem, SimError> {
+        Self::generate_group(preset, seed, dims, tokens, 1)
+    }
+
+    /// As [`Self::generate`] with `queries` queries attending the same tokens; the first query
+    /// and everything else are those of the one-query problem of the same seed.
+    pub fn generate_group(
+        preset: &TierPreset,
+        seed: u64,
+        dims: &[usize],
+        tokens: (usize, usize),
+        queries: usize,
+    ) -> Result<DeviceProblem, SimError> {
+        if queries == 0 {
+            return Err(SimError::Input("a device problem needs at least one query".into()));
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let fits: Vec<usize> = dims.iter().copied().filter(|&d| preset.fits(d).is_ok()).collect();
         if fits.is_empty() {
@@ -79,28 +96,35 @@ impl DeviceProblem {
             let v = (0..dim).map(|_| h(rng.random_range(-1.0f32..=1.0))).collect();
             placed.push(PlacedToken { loc, k, v });
         }
-        let qs = 1.0 / (dim as f32).sqrt();
-        let q = (0..dim).map(|_| h(rng.random_range(-amp..=amp) * qs)).collect();
+        let scale = 1.0 / (dim as f32).sqrt();
+        let query = |rng: &mut ChaCha8Rng| (0..dim).map(|_| h(rng.random_range(-amp..=amp) * scale)).collect();
+        let mut qs = vec![query(&mut rng)];
         let mut selected: Vec<usize> = (0..n).filter(|_| rng.random_bool(frac)).collect();
         if selected.is_empty() {
             selected.push(rng.random_range(0..n));
         }
-        Ok(DeviceProblem { seed, preset: preset.clone(), q, tokens: placed, selected, table })
+        // Drawn last, so that a group extends the one-query problem of its seed.
+        qs.extend((1..queries).map(|_| query(&mut rng)));
+        Ok(DeviceProblem { seed, preset: preset.clone(), qs, tokens: placed, selected, table })
     }
 
     pub fn dim(&self) -> usize {
-        self.q.len()
+        self.qs[0].len()
     }
 
     pub fn label(&self) -> String {
-        format!("{}_d{}_n{}_s{}", self.preset.name(), self.dim(), self.tokens.len(), self.selected.len())
+        let (name, d, n, s, g) =
+            (self.preset.name(), self.dim(), self.tokens.len(), self.selected.len(), self.qs.len());
+        format!("{name}_d{d}_n{n}_s{s}_g{g}")
     }
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct DeviceOutcome {
     pub mismatches: Vec<String>,
+    /// The largest of the group's queries.
     pub rel_err_f64: Option<f64>,
+    /// Every query of the group.
     pub within_bound: bool,
     /// Memory clocks of the local-attention run (writes excluded).
     pub cycles: u64,
@@ -127,7 +151,7 @@ pub fn check(dev: &mut PimDevice, p: &DeviceProblem, inject_fault: bool) -> Resu
     }
     // Attention reads stored tokens: nothing of the writes may linger in a page register.
     dev.memory().drop_caches()?;
-    dev.load_query(&p.q)?;
+    dev.load_queries(&p.qs)?;
     // The device is told where the selected tokens are by the host's block table.
     let locs: Vec<PhysLoc> =
         p.selected.iter().map(|&i| p.table.get(SEQ, i).expect("placed tokens are in the table")).collect();
@@ -135,29 +159,35 @@ pub fn check(dev: &mut PimDevice, p: &DeviceProblem, inject_fault: bool) -> Resu
     out.cycles = run.cycles.total();
     out.ns = run.ps as f64 / 1000.0;
     out.breakdown = run.cycles.clone();
-
-    let by_loc = |l: &PhysLoc| p.tokens.iter().find(|t| t.loc == *l).expect("selected tokens were placed");
-    let mut want = dev.golden(&p.q, &locs, |l| (by_loc(l).k.as_slice(), by_loc(l).v.as_slice()));
-    want.m ^= inject_fault as u32;
-    if let Some(d) = run.partial.diff(&want) {
-        out.mismatches.push(format!("device partial: RTL vs model {d}"));
+    if run.partials.len() != p.qs.len() {
+        out.mismatches.push(format!("{} partials for {} queries", run.partials.len(), p.qs.len()));
     }
     if run.err || dev.memory().error_flag() {
         out.mismatches.push("the device raised an error flag".into());
     }
 
+    let by_loc = |l: &PhysLoc| p.tokens.iter().find(|t| t.loc == *l).expect("selected tokens were placed");
     let f = |x: u16| f32::from_bits(golden::fp::fp16_to_fp32(x)) as f64;
-    let q: Vec<f64> = p.q.iter().map(|&x| f(x)).collect();
     let k: Vec<f64> = p.selected.iter().flat_map(|&i| p.tokens[i].k.iter().map(|&x| f(x))).collect();
     let v: Vec<f64> = p.selected.iter().flat_map(|&i| p.tokens[i].v.iter().map(|&x| f(x))).collect();
     out.within_bound = true;
-    if let Some(r) = golden::reference::attention(&q, &k, &v) {
-        let (o16, _) = golden::ru::finalize(&run.partial);
-        let o: Vec<f64> = o16.iter().map(|&x| f(x)).collect();
-        out.rel_err_f64 = Some(golden::reference::rel_err(&o, &r.out));
-        out.within_bound = golden::reference::within_bound(&o, &r);
-        if !out.within_bound {
-            out.mismatches.push("normalised output outside the accuracy bound against float64".into());
+    for (i, (q, got)) in p.qs.iter().zip(&run.partials).enumerate() {
+        let mut want = dev.golden(q, &locs, |l| (by_loc(l).k.as_slice(), by_loc(l).v.as_slice()));
+        // The last query's, so that a group's later contexts are shown to be checked too.
+        want.m ^= (inject_fault && i + 1 == p.qs.len()) as u32;
+        if let Some(d) = got.diff(&want) {
+            out.mismatches.push(format!("device partial of query {i}: RTL vs model {d}"));
+        }
+        let q: Vec<f64> = q.iter().map(|&x| f(x)).collect();
+        if let Some(r) = golden::reference::attention(&q, &k, &v) {
+            let (o16, _) = golden::ru::finalize(got);
+            let o: Vec<f64> = o16.iter().map(|&x| f(x)).collect();
+            let e = golden::reference::rel_err(&o, &r.out);
+            out.rel_err_f64 = Some(out.rel_err_f64.map_or(e, |m: f64| m.max(e)));
+            if !golden::reference::within_bound(&o, &r) {
+                out.within_bound = false;
+                out.mismatches.push(format!("query {i}: normalised output outside the accuracy bound against float64"));
+            }
         }
     }
 

@@ -5,6 +5,11 @@
 //! group, tokens fill slot after slot, each slot at the same row and column in every PU's
 //! bank(s) of the group, so that the group's banks stream in lockstep. Flash (SSD): tokens are
 //! interleaved across channels, then dies, as a flash translation layer does.
+//!
+//! A tier of several devices ([`TierPlacer`]) applies the same rules one level up: a DRAM
+//! token goes to the device with the fewest activations over the window, a flash token to
+//! the device holding the fewest tokens; ties go to the device holding fewer tokens, then to
+//! the lower index.
 
 use std::collections::VecDeque;
 
@@ -208,6 +213,10 @@ impl DramPlacer {
     pub fn release(&mut self, loc: PhysLoc) {
         self.free[loc.bank_group as usize].push(loc);
     }
+
+    fn is_full(&self) -> bool {
+        !(0..self.shape.bank_groups).any(|g| self.has_room(g))
+    }
 }
 
 /// The shape of a flash device as the mapping sees it.
@@ -264,6 +273,98 @@ impl FlashPlacer {
             row: (slot / per_page) as u32,
             col: ((slot % per_page) * s.token_bytes) as u32,
         })
+    }
+}
+
+/// One device's placer.
+#[derive(Clone, Debug)]
+pub enum DevicePlacer {
+    Dram(DramPlacer),
+    Flash(FlashPlacer),
+}
+
+impl DevicePlacer {
+    fn is_full(&self) -> bool {
+        match self {
+            DevicePlacer::Dram(p) => p.is_full(),
+            DevicePlacer::Flash(p) => p.next >= p.capacity(),
+        }
+    }
+
+    /// Activations over the window (flash: none are counted).
+    fn activations(&self) -> u64 {
+        match self {
+            DevicePlacer::Dram(p) => p.window.sums().iter().sum(),
+            DevicePlacer::Flash(_) => 0,
+        }
+    }
+}
+
+/// Places the tokens of one tier over its devices, and inside each device by its rule.
+#[derive(Clone, Debug)]
+pub struct TierPlacer {
+    devices: Vec<DevicePlacer>,
+    stored: Vec<usize>,
+}
+
+impl TierPlacer {
+    /// `devices[i]` must place with device index `i`.
+    pub fn new(devices: Vec<DevicePlacer>) -> Self {
+        TierPlacer { stored: vec![0; devices.len()], devices }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.devices
+            .iter()
+            .map(|d| match d {
+                DevicePlacer::Dram(p) => p.capacity(),
+                DevicePlacer::Flash(p) => p.capacity(),
+            })
+            .sum()
+    }
+
+    /// Location for a new token.
+    pub fn place(&mut self) -> Result<PhysLoc, PlacementError> {
+        let d = (0..self.devices.len())
+            .filter(|&d| !self.devices[d].is_full())
+            .min_by_key(|&d| (self.devices[d].activations(), self.stored[d], d))
+            .ok_or(PlacementError::Full { capacity: self.capacity() })?;
+        let loc = match &mut self.devices[d] {
+            DevicePlacer::Dram(p) => p.place(),
+            DevicePlacer::Flash(p) => p.place(),
+        }?;
+        self.stored[d] += 1;
+        Ok(loc)
+    }
+
+    /// Frees a token's place. Flash is written log-style: a moved token's page slot is not
+    /// reused.
+    pub fn release(&mut self, loc: PhysLoc) {
+        let d = loc.device as usize;
+        self.stored[d] -= 1;
+        if let DevicePlacer::Dram(p) = &mut self.devices[d] {
+            p.release(loc);
+        }
+    }
+
+    /// The token at `loc` was read by attention this step.
+    pub fn attended(&mut self, loc: &PhysLoc) {
+        if let DevicePlacer::Dram(p) = &mut self.devices[loc.device as usize] {
+            p.window().record(loc.bank_group as usize, 1);
+        }
+    }
+
+    pub fn end_step(&mut self) {
+        for d in &mut self.devices {
+            if let DevicePlacer::Dram(p) = d {
+                p.window().end_step();
+            }
+        }
+    }
+
+    /// Tokens each device holds.
+    pub fn stored(&self) -> &[usize] {
+        &self.stored
     }
 }
 

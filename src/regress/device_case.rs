@@ -1,4 +1,5 @@
-//! The `device` suite: one random local-attention problem in one tier's scaled device.
+//! The `device` suite: one random local-attention problem in one tier's scaled device, for one
+//! query or (in a fraction of the cases) a group of queries sharing the K/V reads.
 
 use std::collections::HashMap;
 
@@ -18,6 +19,12 @@ pub const MAX_TOKENS: usize = 300;
 #[derive(Default)]
 pub struct Devices(HashMap<&'static str, PimDevice>);
 
+/// Cases whose query group is larger than one.
+pub const GROUPED_FRACTION: f64 = 0.25;
+/// Largest query group a case draws (spec §11's models have g = 5 and 8; the contexts do not
+/// interact, so a few cover the broadcast and the back-pressure of the slowest).
+pub const MAX_GROUP: usize = 4;
+
 /// The preset a case seed runs on.
 pub fn preset_of(seed: u64) -> TierPreset {
     let presets = TierPreset::scaled();
@@ -25,9 +32,19 @@ pub fn preset_of(seed: u64) -> TierPreset {
     presets[i].clone()
 }
 
+/// The number of queries sharing a case's K/V reads.
+pub fn group_of(seed: u64) -> usize {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6A0);
+    if rng.random_bool(GROUPED_FRACTION) {
+        rng.random_range(2..=MAX_GROUP)
+    } else {
+        1
+    }
+}
+
 pub fn run(devs: &mut Devices, seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
     let preset = preset_of(seed);
-    let p = DeviceProblem::generate(&preset, seed, &DIMS, (1, MAX_TOKENS))?;
+    let p = DeviceProblem::generate_group(&preset, seed, &DIMS, (1, MAX_TOKENS), group_of(seed))?;
     if !devs.0.contains_key(preset.name()) {
         devs.0.insert(preset.name(), preset.open(None)?);
     }

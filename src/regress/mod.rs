@@ -6,7 +6,7 @@
 //! * `fp`: every arithmetic unit of `rtl/fp` on random and edge-case vectors.
 //! * `datapath`: random attention problems through the PU and RU ([`crate::datapath`]).
 //! * `device`: random token sets placed in each tier's scaled device and local attention over
-//!   them ([`crate::device::check`]).
+//!   them, for one query or a group sharing the K/V reads ([`crate::device::check`]).
 //! * `system`: random decode runs over the three tiers with every policy, then invariant
 //!   checks on what is stored ([`crate::system::decode`]).
 
@@ -118,7 +118,9 @@ fn list_cases(opts: &Options) -> Vec<Case> {
         match opts.suite {
             Suite::Fp => format!("fp/{id}"),
             Suite::Datapath => format!("datapath/{id}_{}", label_of(&space, seed)),
-            Suite::Device => format!("device/{id}_{}", device_case::preset_of(seed).name()),
+            Suite::Device => {
+                format!("device/{id}_{}_g{}", device_case::preset_of(seed).name(), device_case::group_of(seed))
+            }
             Suite::System => format!("system/{id}_{}", system_case::policy_of(seed)),
         }
     };

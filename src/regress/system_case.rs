@@ -41,6 +41,12 @@ pub fn run(seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
         drift: rng.random_range(0.0..0.3),
         fraction: [1.0, 0.5, 0.125][rng.random_range(0..3)],
         capacity: [hbm, ddr, total],
+        // Now and then two devices in a tier.
+        devices: [
+            1 + rng.random_bool(0.2) as usize,
+            1 + rng.random_bool(0.2) as usize,
+            1 + rng.random_bool(0.2) as usize,
+        ],
         // Both paths; the interface moves whole 32-byte beats.
         migration: if model.head_dim.is_multiple_of(16) && rng.random_bool(0.7) {
             MigrationPath::Interface

@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::migrate::{MigrationPath, Migrator, TokenMove};
-use super::pamattention::Tiers;
+use super::pamattention::{QueryOutput, Tiers};
 use super::scores::{ScoreKind, SeqScores};
 use super::trace::{Sig, StepTrace};
 use crate::device::tier::TierPreset;
@@ -23,7 +23,7 @@ use crate::golden::{self, fp::fp32_to_fp16};
 use crate::kernel::Ps;
 use crate::kv::block_table::{BlockTable, SeqKey};
 use crate::kv::location::PhysLoc;
-use crate::kv::placement::{DramPlacer, FlashPlacer, GroupPolicy};
+use crate::kv::placement::{DevicePlacer, DramPlacer, FlashPlacer, GroupPolicy, PlacementError, TierPlacer};
 use crate::sched::{Policy, Pool, Tier, TokenId};
 
 /// The model's attention shape.
@@ -51,6 +51,8 @@ pub struct DecodeConfig {
     pub fraction: f64,
     /// Token capacity of each tier (HBM, DDR, SSD), to spread contexts over all three.
     pub capacity: [usize; 3],
+    /// Devices of each tier (HBM stacks, DDR DIMMs, SSDs), each its own Verilated device.
+    pub devices: [usize; 3],
     pub migration: MigrationPath,
     pub seed: u64,
 }
@@ -82,40 +84,6 @@ pub struct DecodeOutcome {
     pub splits: Vec<[f64; 3]>,
 }
 
-enum TierPlacer {
-    Dram(DramPlacer),
-    Flash(FlashPlacer),
-}
-
-impl TierPlacer {
-    fn place(&mut self) -> Result<PhysLoc, SimError> {
-        match self {
-            TierPlacer::Dram(p) => p.place(),
-            TierPlacer::Flash(p) => p.place(),
-        }
-        .map_err(|e| SimError::Input(e.to_string()))
-    }
-
-    fn release(&mut self, loc: PhysLoc) {
-        // Flash is written log-style: a moved token's page slot is not reused.
-        if let TierPlacer::Dram(p) = self {
-            p.release(loc);
-        }
-    }
-
-    fn attended(&mut self, loc: &PhysLoc) {
-        if let TierPlacer::Dram(p) = self {
-            p.window().record(loc.bank_group as usize, 1);
-        }
-    }
-
-    fn end_step(&mut self) {
-        if let TierPlacer::Dram(p) = self {
-            p.window().end_step();
-        }
-    }
-}
-
 /// One KV vector of one sequence position.
 struct Token {
     seq: SeqKey,
@@ -144,6 +112,21 @@ pub struct PamSystem {
     steps_done: usize,
 }
 
+/// The placer of tier `t`: `devices` devices of `preset`, for tokens of head dimension `dim`.
+pub fn tier_placer(preset: &TierPreset, t: usize, devices: usize, dim: usize) -> Result<TierPlacer, PlacementError> {
+    let devs = (0..devices)
+        .map(|d| {
+            Ok(match preset {
+                TierPreset::Dram(p) => {
+                    DevicePlacer::Dram(DramPlacer::new(p.shape(dim), GroupPolicy::LeastActivated, t as u8, d as u16)?)
+                }
+                TierPreset::Flash(p) => DevicePlacer::Flash(FlashPlacer::new(p.shape(dim), t as u8, d as u16)?),
+            })
+        })
+        .collect::<Result<Vec<_>, PlacementError>>()?;
+    Ok(TierPlacer::new(devs))
+}
+
 fn h(x: f32) -> u16 {
     fp32_to_fp16(x.to_bits())
 }
@@ -159,17 +142,22 @@ impl PamSystem {
             return Err(SimError::Input(format!("model {m:?}: query heads must be a multiple of KV heads")));
         }
         let presets = TierPreset::scaled();
-        let mut placers = Vec::new();
-        for (i, p) in presets.iter().enumerate() {
-            placers.push(match p {
-                TierPreset::Dram(d) => TierPlacer::Dram(
-                    DramPlacer::new(d.shape(m.head_dim), GroupPolicy::LeastActivated, i as u8, 0)
-                        .map_err(|e| SimError::Input(e.to_string()))?,
-                ),
-                TierPreset::Flash(fp) => TierPlacer::Flash(
-                    FlashPlacer::new(fp.shape(m.head_dim), i as u8, 0).map_err(|e| SimError::Input(e.to_string()))?,
-                ),
-            });
+        let placers = (0..presets.len())
+            .map(|t| tier_placer(&presets[t], t, cfg.devices[t], m.head_dim))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| SimError::Input(e.to_string()))?;
+        for (t, p) in placers.iter().enumerate() {
+            if cfg.capacity[t] > p.capacity() {
+                return Err(SimError::Input(format!(
+                    "capacity of {:?}: {} tokens, but its {} {} device(s) hold {} tokens of head dimension {}",
+                    Tier::ALL[t],
+                    cfg.capacity[t],
+                    cfg.devices[t],
+                    presets[t].name(),
+                    p.capacity(),
+                    m.head_dim
+                )));
+            }
         }
         let mut seqs = Vec::new();
         for r in 0..cfg.contexts.len() {
@@ -183,7 +171,7 @@ impl PamSystem {
             }
         }
         let mut sys = PamSystem {
-            tiers: Tiers::open(&presets, true)?,
+            tiers: Tiers::open(&presets, &cfg.devices, true)?,
             migrator: Migrator::new(cfg.migration, m.head_dim)?,
             placers,
             pool: Pool::new(cfg.capacity),
@@ -231,9 +219,9 @@ impl PamSystem {
 
     fn place_admitted(&mut self, admitted: &[(TokenId, Tier)]) -> Result<(), SimError> {
         for &(id, tier) in admitted {
-            let loc = self.placers[tier.index()].place()?;
+            let loc = self.placers[tier.index()].place().map_err(|e| SimError::Input(e.to_string()))?;
             let t = &self.tokens[id as usize];
-            self.tiers.tiers[tier.index()].device.write_token(&loc, &t.k, &t.v)?;
+            self.tiers.device(&loc)?.write_token(&loc, &t.k, &t.v)?;
             self.table.set(t.seq, t.pos, loc);
         }
         Ok(())
@@ -259,17 +247,10 @@ impl PamSystem {
         for (id, from, to) in net.into_iter().filter(|(_, from, to)| from != to) {
             let t = &self.tokens[id as usize];
             let Some(old) = self.table.get(t.seq, t.pos) else { continue };
-            let new = self.placers[to.index()].place()?;
+            let new = self.placers[to.index()].place().map_err(|e| SimError::Input(e.to_string()))?;
             self.placers[from.index()].release(old);
             self.table.set(t.seq, t.pos, new);
-            batch.push(TokenMove {
-                from_tier: from.index(),
-                from: old,
-                to_tier: to.index(),
-                to: new,
-                k: &t.k,
-                v: &t.v,
-            });
+            batch.push(TokenMove { from: old, to: new, k: &t.k, v: &t.v });
         }
         Ok((batch.len(), self.migrator.migrate(&mut self.tiers, &batch)?.ns))
     }
@@ -345,46 +326,42 @@ impl PamSystem {
                 per_tier[tier].push(loc);
                 ids_by_tier[tier].push(id);
             }
-            for q in &queries[si] {
-                if sel.is_empty() {
-                    continue;
+            if sel.is_empty() {
+                continue;
+            }
+            // The group's queries share every K/V read.
+            let qs = &queries[si];
+            let r = self.tiers.attend(qs, &per_tier)?;
+            if let Some((_, tr)) = self.trace.as_mut().filter(|_| tracing) {
+                tr.set(cursor, Sig::Query, out.queries as u64);
+                let mut slowest = 0;
+                for (t, locs) in per_tier.iter().enumerate() {
+                    let Some(w) = r.slowest_in(t) else { continue };
+                    let go = w.link_ps[0];
+                    tr.link(t, cursor, cursor + go);
+                    tr.tier(t, cursor + go, cursor + go + w.run.ps, locs.len() as u64);
+                    tr.link(t, cursor + go + w.run.ps, cursor + w.span_ps());
+                    slowest = slowest.max(w.span_ps());
                 }
-                let r = self.tiers.attend(q, &per_tier)?;
-                if let Some((_, tr)) = self.trace.as_mut().filter(|_| tracing) {
-                    tr.set(cursor, Sig::Query, out.queries as u64);
-                    let mut slowest = 0;
-                    for (t, run) in r.per_tier.iter().enumerate() {
-                        let Some(run) = run else { continue };
-                        let link = self.tiers.tiers[t].link;
-                        let (go, back) = (link.transfer_ps(2 * m.head_dim), link.transfer_ps(4 * m.head_dim + 8));
-                        tr.link(t, cursor, cursor + go);
-                        tr.tier(t, cursor + go, cursor + go + run.ps, per_tier[t].len() as u64);
-                        tr.link(t, cursor + go + run.ps, cursor + go + run.ps + back);
-                        slowest = slowest.max(go + run.ps + back);
-                    }
-                    tr.set(cursor + slowest, Sig::Merge, 1);
-                    tr.set(cursor + r.ps, Sig::Merge, 0);
-                    cursor += r.ps;
+                tr.set(cursor + slowest, Sig::Merge, 1);
+                tr.set(cursor + r.ps, Sig::Merge, 0);
+                cursor += r.ps;
+            }
+            out.queries += qs.len();
+            st.attention_total_ns += r.ps as f64 / 1e3;
+            let mut slowest = 0;
+            for t in 0..per_tier.len() {
+                if let Some(w) = r.slowest_in(t) {
+                    st.attention_ns[t] += w.run.ps as f64 / 1e3;
+                    st.link_ns[t] += (w.link_ps[0] + w.link_ps[1]) as f64 / 1e3;
+                    slowest = slowest.max(w.span_ps());
                 }
-                out.queries += 1;
-                st.attention_total_ns += r.ps as f64 / 1e3;
-                for (t, run) in r.per_tier.iter().enumerate() {
-                    if let Some(run) = run {
-                        st.attention_ns[t] += run.ps as f64 / 1e3;
-                    }
-                    st.link_ns[t] += r.link_ps[t] as f64 / 1e3;
-                }
-                let slowest = r
-                    .per_tier
-                    .iter()
-                    .zip(&r.link_ps)
-                    .filter_map(|(x, l)| x.as_ref().map(|x| x.ps + l))
-                    .max()
-                    .unwrap_or(0);
-                st.merge_ns += (r.ps - slowest) as f64 / 1e3;
-                let ids: std::collections::HashMap<PhysLoc, TokenId> =
-                    per_tier.iter().flatten().copied().zip(ids_by_tier.iter().flatten().copied()).collect();
-                self.compare(key, q, &per_tier, &ids, &r, out);
+            }
+            st.merge_ns += (r.ps - slowest) as f64 / 1e3;
+            let ids: std::collections::HashMap<PhysLoc, TokenId> =
+                per_tier.iter().flatten().copied().zip(ids_by_tier.iter().flatten().copied()).collect();
+            for (i, q) in qs.iter().enumerate() {
+                self.compare(key, q, &per_tier, &ids, &r.outputs[i], out);
             }
         }
         for p in &mut self.placers {
@@ -406,20 +383,20 @@ impl PamSystem {
         q: &[u16],
         per_tier: &[Vec<PhysLoc>],
         ids: &std::collections::HashMap<PhysLoc, TokenId>,
-        r: &super::pamattention::TieredStep,
+        r: &QueryOutput,
         out: &mut DecodeOutcome,
     ) {
         let tokens = &self.tokens;
-        let kv = |_: usize, l: &PhysLoc| {
+        let kv = |l: &PhysLoc| {
             let t = &tokens[ids[l] as usize];
             (t.k.as_slice(), t.v.as_slice())
         };
-        let (_, want, want_lse) = self.tiers.golden(q, per_tier, kv);
-        if want != r.out || want_lse != r.lse {
+        let (_, want) = self.tiers.golden(q, per_tier, kv);
+        if want != *r {
             out.mismatches.push(format!("{key:?}: RTL output differs from the golden chain"));
         }
-        let k64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(0, l).0.iter().map(|&x| f(x))).collect();
-        let v64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(0, l).1.iter().map(|&x| f(x))).collect();
+        let k64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(l).0.iter().map(|&x| f(x))).collect();
+        let v64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(l).1.iter().map(|&x| f(x))).collect();
         let q64: Vec<f64> = q.iter().map(|&x| f(x)).collect();
         if let Some(refr) = golden::reference::attention(&q64, &k64, &v64) {
             let o: Vec<f64> = r.out.iter().map(|&x| f(x)).collect();
@@ -467,7 +444,7 @@ impl PamSystem {
                     self.pool.table().tier(id as TokenId)
                 ));
             }
-            let (k, v) = self.tiers.tiers[tier].device.read_token(&loc, d).map_err(|e| e.to_string())?;
+            let (k, v) = self.tiers.device(&loc).and_then(|dev| dev.read_token(&loc, d)).map_err(|e| e.to_string())?;
             if k != t.k || v != t.v {
                 return Err(format!("token {id} at {loc:?}: K/V differ from the host's copy"));
             }
@@ -483,6 +460,11 @@ impl PamSystem {
             }
         }
         Ok(())
+    }
+
+    /// Tokens each device of each tier holds.
+    pub fn stored_per_device(&self) -> Vec<Vec<usize>> {
+        self.placers.iter().map(|p| p.stored().to_vec()).collect()
     }
 
     /// Tokens stored in all.

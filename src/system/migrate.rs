@@ -5,7 +5,7 @@
 //!   against the host's copy and laid out as beats of the source layout; the interface
 //!   reorders the reads, re-lays the token out in its buffer and issues the writes in the
 //!   target layout; the bytes it wrote are what the target device stores. Interfaces of
-//!   different sending tiers work in parallel; one interface takes its moves in order.
+//!   different sending devices work in parallel; one interface takes its moves in order.
 //! * [`MigrationPath::Host`]: the host-CPU path it replaces ([`host_cpu_path_ns`]), serial.
 //!
 //! Time is the migration's share of a decode step; the step overlaps it with attention.
@@ -45,12 +45,10 @@ impl MigrationPath {
     }
 }
 
-/// One token to move from its place in tier `from` to `to` in tier `to_tier`; `k` and `v`
-/// are the host's copy, which what the source device holds must equal.
+/// One token to move from its place `from` to `to` (each naming its tier and device); `k`
+/// and `v` are the host's copy, which what the source device holds must equal.
 pub struct TokenMove<'a> {
-    pub from_tier: usize,
     pub from: PhysLoc,
-    pub to_tier: usize,
     pub to: PhysLoc,
     pub k: &'a [u16],
     pub v: &'a [u16],
@@ -104,14 +102,15 @@ fn from_bytes(b: &[u8], dim: usize) -> (Vec<u16>, Vec<u16>) {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MigrationTime {
     pub ns: f64,
-    /// Interface clocks, summed over the sending tiers.
+    /// Interface clocks, summed over the sending devices.
     pub cycles: u64,
 }
 
 pub struct Migrator {
     path: MigrationPath,
     dim: usize,
-    /// One interface per (sending tier, receiving tier), opened on first use.
+    /// One interface model per (sending tier, receiving tier), opened on first use and run
+    /// for every pair of devices of those tiers in turn.
     ifs: HashMap<(usize, usize), MigrationIf>,
 }
 
@@ -135,12 +134,9 @@ impl Migrator {
     pub fn migrate(&mut self, tiers: &mut Tiers, moves: &[TokenMove]) -> Result<MigrationTime, SimError> {
         let mut held = Vec::with_capacity(moves.len());
         for mv in moves {
-            let (k, v) = tiers.tiers[mv.from_tier].device.read_token(&mv.from, self.dim)?;
+            let (k, v) = tiers.device(&mv.from)?.read_token(&mv.from, self.dim)?;
             if (k.as_slice(), v.as_slice()) != (mv.k, mv.v) {
-                return Err(SimError::Input(format!(
-                    "token at {:?} in tier {} differs from the host's copy",
-                    mv.from, mv.from_tier
-                )));
+                return Err(SimError::Input(format!("token at {:?} differs from the host's copy", mv.from)));
             }
             held.push(to_bytes(&k, &v));
         }
@@ -148,7 +144,7 @@ impl Migrator {
             MigrationPath::Host => {
                 for (mv, b) in moves.iter().zip(&held) {
                     let (k, v) = from_bytes(b, self.dim);
-                    tiers.tiers[mv.to_tier].device.write_token(&mv.to, &k, &v)?;
+                    tiers.device(&mv.to)?.write_token(&mv.to, &k, &v)?;
                 }
                 let tb = token_bytes(self.dim);
                 Ok(MigrationTime { ns: host_cpu_path_ns(moves.len(), tb), cycles: 0 })
@@ -164,13 +160,15 @@ impl Migrator {
         held: &[Vec<u8>],
     ) -> Result<MigrationTime, SimError> {
         let tb = token_bytes(self.dim);
-        let mut pairs: Vec<(usize, usize)> = moves.iter().map(|m| (m.from_tier, m.to_tier)).collect();
+        // One run per (sending device, receiving device): addresses name no device.
+        let ends = |m: &TokenMove| (m.from.tier, m.from.device, m.to.tier, m.to.device);
+        let mut pairs: Vec<_> = moves.iter().map(ends).collect();
         pairs.sort();
         pairs.dedup();
-        let mut per_sender: HashMap<usize, u64> = HashMap::new();
-        for (from, to) in pairs {
-            let idx: Vec<usize> =
-                (0..moves.len()).filter(|&i| (moves[i].from_tier, moves[i].to_tier) == (from, to)).collect();
+        let mut per_sender: HashMap<(u8, u16), u64> = HashMap::new();
+        for pair in pairs {
+            let (from, to) = (pair.0 as usize, pair.2 as usize);
+            let idx: Vec<usize> = (0..moves.len()).filter(|&i| ends(&moves[i]) == pair).collect();
             let ((sl, sb), (dl, db)) = (layout_of(&tiers.tiers[from].preset), layout_of(&tiers.tiers[to].preset));
             let mut src = BeatMemory::new();
             let batch: Vec<Move> = idx
@@ -188,15 +186,14 @@ impl Migrator {
             let mut dst = BeatMemory::new();
             // Tags are 16 bits: at most 65536 moves per run.
             for chunk in batch.chunks(1 << 16) {
-                *per_sender.entry(from).or_default() += mig.run(chunk, &src, &mut dst, &cfg)?.cycles;
+                *per_sender.entry((pair.0, pair.1)).or_default() += mig.run(chunk, &src, &mut dst, &cfg)?.cycles;
             }
             for &i in &idx {
                 let mv = &moves[i];
-                let bytes = load_token(&dst, dl, &mv.to, db, tb).ok_or_else(|| {
-                    SimError::Input(format!("the migration interface wrote no token at {:?} (tier {to})", mv.to))
-                })?;
+                let bytes = load_token(&dst, dl, &mv.to, db, tb)
+                    .ok_or_else(|| SimError::Input(format!("the migration interface wrote no token at {:?}", mv.to)))?;
                 let (k, v) = from_bytes(&bytes, self.dim);
-                tiers.tiers[to].device.write_token(&mv.to, &k, &v)?;
+                tiers.device(&mv.to)?.write_token(&mv.to, &k, &v)?;
             }
         }
         let slowest = per_sender.values().copied().max().unwrap_or(0);

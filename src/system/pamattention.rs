@@ -1,12 +1,16 @@
-//! PAMattention for one query (spec §5), top to bottom:
-//! 1. the query goes to every tier that holds tokens of the request;
-//! 2. each tier's device runs local attention over its tokens and reduces them to one partial
-//!    (PUs, then bank-group or channel RUs, then the device RU); the tiers work in parallel;
-//! 3. the tier partials meet in an RU of the HBM tier, which merges them in tier order
-//!    (HBM, DDR, SSD) and normalises: O / l in FP16 and lse = m + ln l.
+//! PAMattention for the query group of one KV head (spec §5, §11), top to bottom:
+//! 1. the group's queries (g = query heads / KV heads) go to every device holding tokens of
+//!    the request, in every tier;
+//! 2. each device runs local attention over its tokens for all g queries at once: every K/V
+//!    beat is read once and serves the whole group ([`PimDevice::load_queries`]); PUs, then
+//!    bank-group or channel RUs, then the device RU reduce each query to one partial; the
+//!    devices of all tiers work in parallel;
+//! 3. the device partials meet in an RU of the HBM tier, which merges each query's partials in
+//!    (tier, device) order and normalises: O / l in FP16 and lse = m + ln l. A tier holding
+//!    none of the tokens sends the empty partial.
 //!
-//! Time: for every tier, the query over its link, its device, its partial back over the link;
-//! the slowest tier, then the merge (on the HBM PU clock).
+//! Time: every device's queries out over its link, its run, its partials back; the slowest
+//! device, then the merges of the g queries one after the other (on the HBM PU clock).
 
 use crate::device::pim::{DeviceRun, PimDevice};
 use crate::device::tier::TierPreset;
@@ -19,127 +23,208 @@ use crate::kv::location::PhysLoc;
 use crate::partial::Partial;
 use crate::rtl::ru::{RuOutput, RuSim};
 
-/// One tier's device in the system.
+/// One device of a tier, with the link between it and the host side.
 pub struct TierDevice {
-    pub preset: TierPreset,
     pub device: PimDevice,
     pub link: Link,
 }
 
+/// The devices of one tier.
+pub struct Tier {
+    pub preset: TierPreset,
+    pub devices: Vec<TierDevice>,
+}
+
 /// The tiers' devices and the HBM tier's merging RU.
 pub struct Tiers {
-    pub tiers: Vec<TierDevice>,
+    pub tiers: Vec<Tier>,
     merge_ru: RuSim,
     merge_clock_ps: Ps,
 }
 
-/// What one query's attention across tiers produced.
-#[derive(Clone, Debug)]
-pub struct TieredStep {
+/// One query's result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryOutput {
     /// O / l in FP16.
     pub out: Vec<u16>,
     /// lse = m + ln l, FP32 bits.
     pub lse: u32,
-    /// Each tier's device run (None: the tier held no token of the request).
-    pub per_tier: Vec<Option<DeviceRun>>,
-    /// The partials that met in the HBM tier, in tier order (empty ones included).
-    pub tier_partials: Vec<Partial>,
+}
+
+/// What one device did for the group.
+#[derive(Clone, Debug)]
+pub struct DeviceWork {
+    pub tier: usize,
+    pub device: usize,
+    pub tokens: usize,
+    pub run: DeviceRun,
+    /// The queries out, and the partials back, over the device's link.
+    pub link_ps: [Ps; 2],
+}
+
+impl DeviceWork {
+    /// From the queries leaving to the last partial back.
+    pub fn span_ps(&self) -> Ps {
+        self.link_ps[0] + self.run.ps + self.link_ps[1]
+    }
+}
+
+/// What one query group's attention across tiers produced.
+#[derive(Clone, Debug)]
+pub struct GroupStep {
+    /// One per query, in the group's order.
+    pub outputs: Vec<QueryOutput>,
+    /// Every device that held tokens, in (tier, device) order.
+    pub devices: Vec<DeviceWork>,
+    /// Per query, the partials that met in the HBM tier, in merge order.
+    pub partials: Vec<Vec<Partial>>,
     pub merge_cycles: u64,
-    /// Per tier: the query out and the partial back over the tier's link.
-    pub link_ps: Vec<Ps>,
-    /// Slowest tier (links included) plus the merge.
+    /// Slowest device (links included) plus the merges.
     pub ps: Ps,
     pub err: bool,
 }
 
+impl GroupStep {
+    /// Tier `t`'s slowest device (links included), or None when no device of the tier held
+    /// tokens.
+    pub fn slowest_in(&self, t: usize) -> Option<&DeviceWork> {
+        self.devices.iter().filter(|d| d.tier == t).max_by_key(|d| d.span_ps())
+    }
+}
+
+/// Which partials meet in the merge, in order: (tier, device, tokens), one per device holding
+/// tokens; a tier holding none sends one empty partial (tokens empty).
+fn plan(per_tier: &[Vec<PhysLoc>]) -> Vec<(usize, usize, Vec<PhysLoc>)> {
+    let mut out = Vec::new();
+    for (t, locs) in per_tier.iter().enumerate() {
+        let mut devices: Vec<usize> = locs.iter().map(|l| l.device as usize).collect();
+        devices.sort_unstable();
+        devices.dedup();
+        if devices.is_empty() {
+            out.push((t, 0, Vec::new()));
+        }
+        for d in devices {
+            out.push((t, d, locs.iter().filter(|l| l.device as usize == d).copied().collect()));
+        }
+    }
+    out
+}
+
 impl Tiers {
-    /// Opens the devices of `presets` (the first one must be the HBM tier, whose RU merges);
-    /// `own_pu_clocks` runs every tier's PUs on its own PU clock.
-    pub fn open(presets: &[TierPreset], own_pu_clocks: bool) -> Result<Tiers, SimError> {
+    /// Opens `devices[t]` devices of `presets[t]` (the first tier must be the HBM tier, whose
+    /// RU merges); `own_pu_clocks` runs every tier's PUs on its own PU clock.
+    pub fn open(presets: &[TierPreset], devices: &[usize], own_pu_clocks: bool) -> Result<Tiers, SimError> {
         let first = presets.first().ok_or_else(|| SimError::Input("a system needs at least one tier".into()))?;
+        if devices.len() != presets.len() || devices.contains(&0) {
+            return Err(SimError::Input(format!(
+                "device counts {devices:?} for {} tiers: one each, at least 1",
+                presets.len()
+            )));
+        }
         let lanes = match first {
             TierPreset::Dram(p) => p.pu_lanes,
             TierPreset::Flash(p) => p.pu_lanes,
         };
         let mut tiers = Vec::with_capacity(presets.len());
-        for p in presets {
-            let device = if own_pu_clocks { p.open_with_pu_clock(None)? } else { p.open(None)? };
+        for (p, &n) in presets.iter().zip(devices) {
             let link = match p {
                 TierPreset::Flash(_) => Link::PCIE,
                 TierPreset::Dram(d) if d.tier == "DDR" => Link::DDR,
                 TierPreset::Dram(_) => Link::HBM,
             };
-            tiers.push(TierDevice { preset: p.clone(), device, link });
+            let devices = (0..n)
+                .map(|_| {
+                    let device = if own_pu_clocks { p.open_with_pu_clock(None)? } else { p.open(None)? };
+                    Ok(TierDevice { device, link })
+                })
+                .collect::<Result<Vec<_>, SimError>>()?;
+            tiers.push(Tier { preset: p.clone(), devices });
         }
         let merge_clock_ps = Clock::from_mhz("merge", first.pu_clock_mhz()).period_ps;
         Ok(Tiers { tiers, merge_ru: RuSim::new(lanes, first.pu_clock_mhz())?, merge_clock_ps })
     }
 
-    /// Attention of query `q` over the tokens at `per_tier[t]` in tier `t`.
-    pub fn attend(&mut self, q: &[u16], per_tier: &[Vec<PhysLoc>]) -> Result<TieredStep, SimError> {
+    /// The device a location is in.
+    pub fn device(&mut self, loc: &PhysLoc) -> Result<&mut PimDevice, SimError> {
+        self.tiers
+            .get_mut(loc.tier as usize)
+            .and_then(|t| t.devices.get_mut(loc.device as usize))
+            .map(|d| &mut d.device)
+            .ok_or_else(|| SimError::Input(format!("{loc:?}: no such tier or device")))
+    }
+
+    /// Attention of the queries `qs` (one KV head's group) over the tokens at `per_tier[t]`
+    /// in tier `t`.
+    pub fn attend<Q: AsRef<[u16]>>(&mut self, qs: &[Q], per_tier: &[Vec<PhysLoc>]) -> Result<GroupStep, SimError> {
         if per_tier.len() != self.tiers.len() {
             return Err(SimError::Input(format!("{} token lists for {} tiers", per_tier.len(), self.tiers.len())));
         }
-        let dim = q.len();
-        let mut runs = Vec::with_capacity(self.tiers.len());
-        let mut parts = Vec::with_capacity(self.tiers.len());
-        let mut slowest = 0;
-        let mut err = false;
-        let mut link_ps = Vec::with_capacity(self.tiers.len());
-        for (tier, tokens) in self.tiers.iter_mut().zip(per_tier) {
+        let dim = qs.first().map_or(0, |q| q.as_ref().len());
+        let g = qs.len();
+        let mut partials = vec![Vec::new(); g];
+        let mut devices = Vec::new();
+        let (mut slowest, mut err) = (0, false);
+        for (t, d, tokens) in plan(per_tier) {
             if tokens.is_empty() {
-                // A tier without tokens of the request gets no query and sends the empty partial.
-                parts.push(Partial::empty(dim));
-                runs.push(None);
-                link_ps.push(0);
+                partials.iter_mut().for_each(|p| p.push(Partial::empty(dim)));
                 continue;
             }
-            tier.device.load_query(q)?;
-            let run = tier.device.run(tokens)?;
-            // FP16 query out; FP32 O, m and l back.
-            let link = tier.link.transfer_ps(2 * dim) + tier.link.transfer_ps(4 * dim + 8);
-            link_ps.push(link);
-            slowest = slowest.max(run.ps + link);
+            let dev = self.tiers[t]
+                .devices
+                .get_mut(d)
+                .ok_or_else(|| SimError::Input(format!("tier {t} has no device {d}")))?;
+            dev.device.load_queries(qs)?;
+            let run = dev.device.run(&tokens)?;
+            // FP16 queries out; FP32 O, m and l back, per query.
+            let link_ps = [dev.link.transfer_ps(g * 2 * dim), dev.link.transfer_ps(g * (4 * dim + 8))];
             err |= run.err;
-            parts.push(run.partial.clone());
-            runs.push(Some(run));
+            for (p, part) in partials.iter_mut().zip(&run.partials) {
+                p.push(part.clone());
+            }
+            let work = DeviceWork { tier: t, device: d, tokens: tokens.len(), run, link_ps };
+            slowest = slowest.max(work.span_ps());
+            devices.push(work);
         }
-        let merged = self.merge_ru.reduce(dim, &parts, true)?;
-        err |= merged.err;
-        let RuOutput::Final { out, lse } = merged.output else { unreachable!("FINAL returns the normalised output") };
-        Ok(TieredStep {
-            out,
-            lse,
-            per_tier: runs,
-            tier_partials: parts,
-            merge_cycles: merged.cycles,
-            link_ps,
-            ps: slowest + merged.cycles * self.merge_clock_ps,
+        let mut outputs = Vec::with_capacity(g);
+        let mut merge_cycles = 0;
+        for parts in &partials {
+            let merged = self.merge_ru.reduce(dim, parts, true)?;
+            err |= merged.err;
+            merge_cycles += merged.cycles;
+            let RuOutput::Final { out, lse } = merged.output else {
+                unreachable!("FINAL returns the normalised output")
+            };
+            outputs.push(QueryOutput { out, lse });
+        }
+        Ok(GroupStep {
+            outputs,
+            devices,
+            partials,
+            merge_cycles,
+            ps: slowest + merge_cycles * self.merge_clock_ps,
             err,
         })
     }
-}
 
-impl Tiers {
-    /// The bit-accurate chain of [`Tiers::attend`]: each tier's device over its tokens in the
-    /// order it streams them, then the merge in tier order and the normalisation. `kv` gives
-    /// the K and V of the token at a tier's location. Returns the tier partials and (O, lse).
+    /// The bit-accurate chain of [`Tiers::attend`] for one query: each device over its
+    /// tokens in the order it streams them, then the merge in (tier, device) order and the
+    /// normalisation. `kv` gives the K and V of the token at a location. Returns the partials
+    /// that meet in the merge and the output.
     pub fn golden<'k>(
         &self,
         q: &[u16],
         per_tier: &[Vec<PhysLoc>],
-        kv: impl Fn(usize, &PhysLoc) -> (&'k [u16], &'k [u16]),
-    ) -> (Vec<Partial>, Vec<u16>, u32) {
+        kv: impl Fn(&PhysLoc) -> (&'k [u16], &'k [u16]),
+    ) -> (Vec<Partial>, QueryOutput) {
         let dim = q.len();
-        let mut parts = Vec::with_capacity(per_tier.len());
-        for (t, locs) in per_tier.iter().enumerate() {
-            if locs.is_empty() {
-                parts.push(Partial::empty(dim));
-                continue;
-            }
-            parts.push(self.tiers[t].device.golden(q, locs, |l| kv(t, l)));
-        }
+        let parts: Vec<Partial> = plan(per_tier)
+            .into_iter()
+            .map(|(t, d, locs)| match self.tiers[t].devices.get(d) {
+                Some(dev) if !locs.is_empty() => dev.device.golden(q, &locs, &kv),
+                _ => Partial::empty(dim),
+            })
+            .collect();
         let (out, lse) = ru::finalize(&ru::merge(dim, &parts).0);
-        (parts, out, lse)
+        (parts, QueryOutput { out, lse })
     }
 }
