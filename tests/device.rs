@@ -1,6 +1,7 @@
 //! The DRAM-PIM devices of the HBM and DDR tiers, RTL in the loop.
 
 use pam::device::check::{check, DeviceProblem, DIMS, SEQ};
+use pam::device::memory::CommandCounts;
 use pam::device::pim::{DeviceRun, PimDevice};
 use pam::device::preset::DramPreset;
 use pam::device::ssd::FlashPreset;
@@ -73,8 +74,6 @@ fn pus_on_their_own_clock_give_the_same_bits_and_their_own_timing() {
 
 /// Writes the problem's tokens; returns where the selected ones are.
 fn store(dev: &mut PimDevice, p: &DeviceProblem) -> Vec<PhysLoc> {
-    // Before the writes: the DRAM's statistics reset is an RTL reset, which would drop a write
-    // still in flight.
     dev.memory().reset_stats();
     for t in &p.tokens {
         dev.write_token(&t.loc, &t.k, &t.v).unwrap();
@@ -155,4 +154,81 @@ fn a_query_group_needs_one_head_dimension() {
     assert!(dev.load_queries(&[vec![0u16; 64], vec![0u16; 32]]).is_err());
     assert!(dev.load_queries::<Vec<u16>>(&[]).is_err());
     assert!(dev.run(&[]).is_err(), "no group loaded");
+}
+
+/// One device's view of a statistics reset: what it streamed and what it got wrong.
+struct ResetProbe {
+    /// Stream clocks of the attention right after the writes, then again after reading back.
+    streams: [u64; 2],
+    mismatches: Vec<String>,
+    /// Commands counted when the reset would come, and at the end.
+    at_reset: CommandCounts,
+    at_end: CommandCounts,
+}
+
+/// Writes every token of `p` to a fresh device, resets its statistics right after the last
+/// write when `reset`, attends over all of them, reads every token back and attends again.
+fn probe_reset(preset: &TierPreset, p: &DeviceProblem, reset: bool) -> ResetProbe {
+    let mut dev = preset.open(None).unwrap();
+    for t in &p.tokens {
+        dev.write_token(&t.loc, &t.k, &t.v).unwrap();
+    }
+    let at_reset = dev.counts();
+    if reset {
+        dev.memory().reset_stats();
+    }
+    let locs: Vec<PhysLoc> = p.tokens.iter().map(|t| t.loc).collect();
+    let by_loc = |l: &PhysLoc| p.tokens.iter().find(|t| t.loc == *l).unwrap();
+    let want = dev.golden(&p.qs[0], &locs, |l| (by_loc(l).k.as_slice(), by_loc(l).v.as_slice()));
+    let attend = |dev: &mut PimDevice, when: &str, mismatches: &mut Vec<String>| {
+        dev.load_queries(&p.qs).unwrap();
+        let run = dev.run(&locs).unwrap();
+        if run.partials != [want.clone()] {
+            mismatches.push(format!("attention {when}: RTL partial differs from the model"));
+        }
+        run.cycles.stream
+    };
+    let mut mismatches = Vec::new();
+    let first = attend(&mut dev, "after the writes", &mut mismatches);
+    for t in &p.tokens {
+        if dev.read_token(&t.loc, p.dim()).unwrap() != (t.k.clone(), t.v.clone()) {
+            mismatches.push(format!("token at {:?} reads back different bytes", t.loc));
+        }
+    }
+    let second = attend(&mut dev, "after reading back", &mut mismatches);
+    if dev.memory().timing_violations() != (0, 0) || dev.memory().error_flag() {
+        mismatches.push(format!("violations {:?}, error flag", dev.memory().timing_violations()));
+    }
+    ResetProbe { streams: [first, second], mismatches, at_reset, at_end: dev.counts() }
+}
+
+/// `reset_stats` is a measurement boundary only: a write still in flight when it is called
+/// lands, the stored tokens and the timing the next stream sees are those without it, and the
+/// counts afterwards are exactly the commands issued since.
+#[test]
+fn reset_stats_keeps_what_the_memory_holds_and_its_timing() {
+    for preset in TierPreset::scaled() {
+        let p = DeviceProblem::generate(&preset, 21, &[128], (150, 150)).unwrap();
+        let plain = probe_reset(&preset, &p, false);
+        let reset = probe_reset(&preset, &p, true);
+        println!(
+            "{}: stream clocks without reset_stats {:?}, with {:?}; mismatches with {:?}",
+            p.label(),
+            plain.streams,
+            reset.streams,
+            reset.mismatches
+        );
+        assert!(plain.mismatches.is_empty(), "{}: {:?}", p.label(), plain.mismatches);
+        assert!(reset.mismatches.is_empty(), "{}: {:?}", p.label(), reset.mismatches);
+        assert_eq!(reset.streams, plain.streams, "{}: stream clocks", p.label());
+        let (a, b) = (&plain.at_end, &plain.at_reset);
+        let since = CommandCounts {
+            act: a.act - b.act,
+            rd: a.rd - b.rd,
+            wr: a.wr - b.wr,
+            pre: a.pre - b.pre,
+            refresh: a.refresh - b.refresh,
+        };
+        assert_eq!(reset.at_end, since, "{}: counts after reset_stats", p.label());
+    }
 }

@@ -88,7 +88,8 @@ fn tokens_written_are_read_back_identical() {
         assert_eq!((&rk, &rv), (k, v), "token at {loc:?}");
     }
     // Rewriting a token in a programmed page is a read-modify-write: its neighbours survive.
-    // (After the reset the page registers hold nothing, so the page is read from the array.)
+    // (With the page registers dropped, the page is read from the array.)
+    d.drop_caches().unwrap();
     d.reset_stats();
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let (k2, v2) = random_kv(&mut rng, 100);
@@ -114,6 +115,7 @@ fn stream_delivers_every_beat_to_its_pu_in_order() {
     let by_loc: HashMap<PhysLoc, (Vec<u16>, Vec<u16>)> =
         selected.iter().map(|(l, k, v)| (*l, (k.clone(), v.clone()))).collect();
     for stall in [0, 3] {
+        d.drop_caches().unwrap();
         d.reset_stats();
         let (cycles, got, calls) = stream(&mut d, dim, &locs, stall);
         assert_eq!(calls, cycles, "the callback runs once per device clock");
@@ -145,6 +147,7 @@ fn timed(d: &mut SsdDevSim, locs: &[PhysLoc]) -> u64 {
         let (k, v) = random_kv(&mut rng, 128);
         d.write_token(l, &k, &v).unwrap();
     }
+    d.drop_caches().unwrap();
     d.reset_stats();
     let (cycles, _, _) = stream(d, 128, locs, 0);
     assert_eq!(d.timing_violations(), (0, 0));
@@ -192,6 +195,7 @@ fn stream_timing_reflects_tr_and_the_channel_rate() {
 fn illegal_sequences_are_flagged() {
     let mut d = device();
     let toks = fill(&mut d, 64, 8, 4);
+    d.drop_caches().unwrap();
     d.reset_stats();
     d.debug_no_wait(true);
     // Without waiting, transfers start while the die is still reading and follow each other

@@ -3,13 +3,17 @@
 //!
 //! The host writes tokens' K and V to physical locations and streams them to the PUs in
 //! all-bank lockstep (SLOT ops), through the device's operation port. Every DRAM command on the
-//! device's bus is logged, for the host-side timing checker and the per-kind counts.
+//! device's bus is logged, checked by the host-side timing checker and counted by kind.
+//!
+//! The RTL is reset only when the device is configured (its power-on): a reset drops an op the
+//! controller has taken but not finished, closes every row without a PRE and restarts refresh,
+//! so statistics are kept on the host side, relative to the last [`MemorySide::reset_stats`].
 
 use std::collections::BTreeMap;
 
 use super::memory::{Beat, CommandCounts, MemorySide};
 use super::preset::DramPreset;
-use super::timing::{check, Cmd, CmdKind, DramTiming};
+use super::timing::{Checker, Cmd, CmdKind, DramTiming};
 use crate::error::SimError;
 use crate::kv::location::PhysLoc;
 use crate::rtl::beats::{beats, pack16};
@@ -66,10 +70,17 @@ pub struct DramDevSim {
     p: Ports,
     preset: DramPreset,
     dim: usize,
+    /// Commands since `reset_stats`, their cycles counted from the RTL reset.
     log: Vec<Cmd>,
-    /// Model cycle at the last reset: the log counts clocks from there.
+    /// Model cycle at the RTL reset.
     cycle0: u64,
     counts: CommandCounts,
+    /// The host's checker sees every command since the RTL reset, as the RTL checker does: the
+    /// rows a measurement starts with were opened before it.
+    checker: Checker,
+    host_violations: u64,
+    /// The RTL checker's count (since the RTL reset) at `reset_stats`.
+    rtl_violations0: u64,
     data_words: Vec<u32>,
     beat_words: Vec<u32>,
 }
@@ -94,15 +105,20 @@ impl DramDevSim {
             log: Vec::new(),
             cycle0: 0,
             counts: CommandCounts::default(),
+            checker: Checker::new(&preset.timing, preset.bank_groups, preset.banks_per_group),
+            host_violations: 0,
+            rtl_violations0: 0,
             data_words,
             beat_words,
         };
         d.configure(&preset.timing, preset.timing.ccd_l)?;
-        d.reset_stats();
         Ok(d)
     }
 
-    /// Sets the timing and the minimum all-bank read spacing (the compute-cap mechanism).
+    /// Sets the timing and the minimum all-bank read spacing (the compute-cap mechanism), and
+    /// resets the RTL as at power-on: the checkers' histories only hold under one timing. What
+    /// the banks hold is kept (every op has finished when a method returns); rows are closed,
+    /// refresh restarts and the statistics are cleared.
     pub fn configure(&mut self, t: &DramTiming, rd_gap: u32) -> Result<(), SimError> {
         t.validate().map_err(SimError::Input)?;
         // The packed struct's first field is its most significant 16 bits.
@@ -115,6 +131,13 @@ impl DramDevSim {
         self.m.set_words(self.p.cfg_timing_i, &words);
         self.m.set(self.p.cfg_rd_gap_i, rd_gap.clamp(t.ccd_l, u16::MAX as u32) as u64);
         self.preset.timing = *t;
+        self.m.set(self.p.hc_valid_i, 0);
+        self.m.set(self.p.pu_ready_i, 1);
+        self.m.reset(self.p.rst_ni);
+        self.cycle0 = self.m.cycles();
+        self.checker = Checker::new(t, self.preset.bank_groups, self.preset.banks_per_group);
+        self.rtl_violations0 = 0;
+        self.reset_stats();
         Ok(())
     }
 
@@ -126,11 +149,11 @@ impl DramDevSim {
         &self.log
     }
 
-    /// Logs the command on the bus (sampled between the edges: what the banks take at the
-    /// rising edge).
-    fn log_bus(&mut self) {
+    /// Logs, checks and counts the command on the bus (sampled between the edges: what the
+    /// banks take at the rising edge); returns its kind.
+    fn log_bus(&mut self) -> Option<CmdKind> {
         if self.m.get(self.p.bus_valid_o) == 0 {
-            return;
+            return None;
         }
         let kind = match self.m.get(self.p.bus_cmd_o) {
             1 => CmdKind::Act,
@@ -141,13 +164,16 @@ impl DramDevSim {
             _ => CmdKind::Nop,
         };
         add(&mut self.counts, kind);
-        self.log.push(Cmd {
+        let cmd = Cmd {
             cycle: self.m.cycles() - self.cycle0,
             kind,
             all: self.m.get(self.p.bus_all_o) != 0,
             bg: self.m.get(self.p.bus_bg_o) as u16,
             bank: self.m.get(self.p.bus_bank_o) as u16,
-        });
+        };
+        self.host_violations += self.checker.step(&cmd).iter().count() as u64;
+        self.log.push(cmd);
+        Some(kind)
     }
 
     /// Presents one op and clocks until the device takes it.
@@ -268,7 +294,17 @@ impl MemorySide for DramDevSim {
             self.data_words = words;
             r?;
         }
-        Ok(())
+        // The controller took the last beat's WRITE but has not issued its WR yet: wait for it,
+        // so that the token is in the banks whatever the host does next.
+        for _ in 0..OP_WAIT {
+            self.m.fall();
+            let wr = self.log_bus() == Some(CmdKind::Wr);
+            self.m.rise();
+            if wr {
+                return Ok(());
+            }
+        }
+        Err(SimError::Hang { unit: "DRAM device write", cycles: OP_WAIT })
     }
 
     fn read_token(&mut self, loc: &PhysLoc, dim: usize) -> Result<(Vec<u16>, Vec<u16>), SimError> {
@@ -368,23 +404,23 @@ impl MemorySide for DramDevSim {
         Ok(self.m.cycles() - start)
     }
 
+    /// Host-side only: every op has finished by now, and the RTL keeps its rows, refresh
+    /// schedule and checker history (its count is taken relative to this point).
     fn reset_stats(&mut self) {
-        self.m.set(self.p.hc_valid_i, 0);
-        self.m.set(self.p.pu_ready_i, 1);
-        self.m.reset(self.p.rst_ni);
-        self.cycle0 = self.m.cycles();
         self.log.clear();
         self.counts = CommandCounts::default();
+        self.host_violations = 0;
+        self.rtl_violations0 = self.m.get(self.p.viol_count_o);
     }
 
     fn counts(&self) -> CommandCounts {
         self.counts.clone()
     }
 
+    /// The RTL count saturates at 2^16 - 1 since the RTL reset: past that, new violations no
+    /// longer show in the difference (the host's count still has them).
     fn timing_violations(&self) -> (u64, u64) {
-        let p = &self.preset;
-        let host = check(&p.timing, p.bank_groups, p.banks_per_group, &self.log).len() as u64;
-        (self.m.get(self.p.viol_count_o), host)
+        (self.m.get(self.p.viol_count_o) - self.rtl_violations0, self.host_violations)
     }
 
     fn error_flag(&self) -> bool {

@@ -56,7 +56,11 @@ pub trait MemorySide {
         tokens: &[PhysLoc],
         clock: &mut dyn FnMut(&[Beat]) -> bool,
     ) -> Result<u64, SimError>;
-    /// Clears the command log and counts (and the RTL checker's count) for a new measurement.
+    /// Starts a new measurement: the command log, the counts and both checkers' violation
+    /// counts start again from zero. Nothing else changes: what the memory holds (page
+    /// registers included), its open rows, refresh schedule and the checkers' timing history
+    /// stay, so that the next operations take exactly the clocks they would without the call.
+    /// Ops the device took but has not finished go on and count in the new measurement.
     fn reset_stats(&mut self);
     /// Forgets what the memory holds outside its array (flash page registers), so that the
     /// next stream reads stored tokens as attention over a cold cache does. Counts and
@@ -68,7 +72,7 @@ pub trait MemorySide {
     /// Timing violations found in the commands since `reset_stats`, as (RTL checker, host
     /// checker on the command log).
     fn timing_violations(&self) -> (u64, u64);
-    /// A protocol error flag of the memory side.
+    /// A protocol error flag of the memory side; sticky, `reset_stats` keeps it.
     fn error_flag(&self) -> bool;
     /// The Verilated model (for waveforms).
     fn model(&mut self) -> &mut VModel;

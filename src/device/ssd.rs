@@ -329,8 +329,10 @@ pub struct SsdDevSim {
     dies: Vec<DieState>,
     counts: CommandCounts,
     host: HostChecker,
-    /// Violations counted before the last `drop_caches` reset: (RTL, host).
-    carried: (u64, u64),
+    /// RTL violations since `reset_stats` are the RTL's count plus `rtl_carried` (counted before
+    /// a `drop_caches` reset) minus `rtl_base` (the count at `reset_stats`, 0 after a reset).
+    rtl_carried: u64,
+    rtl_base: u64,
     data_words: Vec<u32>,
     beat_words: Vec<u32>,
     die_w: u32,
@@ -373,7 +375,8 @@ impl SsdDevSim {
             dies,
             counts: CommandCounts::default(),
             host: HostChecker::default(),
-            carried: (0, 0),
+            rtl_carried: 0,
+            rtl_base: 0,
             data_words,
             beat_words,
             die_w,
@@ -421,12 +424,16 @@ impl SsdDevSim {
         self.m.get(self.p.viol_kind_o)
     }
 
+    /// Resets the RTL (the host's checker forgets the dies' timing with it, and keeps its count).
     fn reset_model(&mut self) {
         self.m.set(self.p.hc_valid_i, 0);
         self.m.reset(self.p.rst_ni);
         let n = self.preset.channels * self.preset.dies_per_channel;
-        self.host =
-            HostChecker { busy_until: vec![(0, 0); n], last_xfer: vec![None; self.preset.channels], violations: 0 };
+        self.host = HostChecker {
+            busy_until: vec![(0, 0); n],
+            last_xfer: vec![None; self.preset.channels],
+            violations: self.host.violations,
+        };
     }
 
     /// The geometry and timing of a head dimension: checks it and makes it current.
@@ -849,22 +856,22 @@ impl MemorySide for SsdDevSim {
         Ok(self.m.cycles() - start)
     }
 
-    /// Programs what is pending, waits for the device, then resets its control state (the
-    /// flash contents stay; the page registers count as empty), the counts and both checkers.
+    /// Host-side only: programming the page registers or resetting the RTL here would move
+    /// tPROG and page reads out of the next measurement. Ops still queued in the device go on
+    /// and are counted in the next measurement.
     fn reset_stats(&mut self) {
-        // A hang here would be a device bug that the next operation reports again.
-        let _ = self.flush();
-        self.reset_model();
         self.counts = CommandCounts::default();
-        self.carried = (0, 0);
+        self.host.violations = 0;
+        self.rtl_carried = 0;
+        self.rtl_base = self.m.get(self.p.viol_count_o);
     }
 
     fn drop_caches(&mut self) -> Result<(), SimError> {
         self.flush()?;
-        // Resetting the device empties its page registers; keep the violations seen so far.
-        let (rtl, host) = self.timing_violations();
+        // Resetting the device empties its page registers, and its violation count with them.
+        self.rtl_carried = self.timing_violations().0;
+        self.rtl_base = 0;
         self.reset_model();
-        self.carried = (rtl, host);
         Ok(())
     }
 
@@ -873,7 +880,7 @@ impl MemorySide for SsdDevSim {
     }
 
     fn timing_violations(&self) -> (u64, u64) {
-        (self.carried.0 + self.m.get(self.p.viol_count_o), self.carried.1 + self.host.violations)
+        (self.rtl_carried + self.m.get(self.p.viol_count_o) - self.rtl_base, self.host.violations)
     }
 
     fn error_flag(&self) -> bool {
