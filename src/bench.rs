@@ -240,6 +240,7 @@ pub struct PolicyResult {
 /// The same decode run (seed, model, arrivals, drifting importance) under the online scheduler
 /// towards `target`, without scheduling, and with L-PIM placement.
 pub fn bench_policies(target: (f64, f64), steps: usize, seed: u64) -> anyhow::Result<Vec<PolicyResult>> {
+    use crate::device::attention::DeviceModel;
     use crate::sched::{LPim, NoSchedule, Policy, Scheduler, SchedulerConfig, Target};
     use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
     use crate::system::migrate::MigrationPath;
@@ -254,6 +255,7 @@ pub fn bench_policies(target: (f64, f64), steps: usize, seed: u64) -> anyhow::Re
         fraction: 0.125,
         capacity: [150, 300, 4000],
         devices: [1, 1, 1],
+        models: [DeviceModel::Rtl; 3],
         migration: MigrationPath::Interface,
         seed,
     };

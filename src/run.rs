@@ -208,6 +208,7 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         fraction: spec.fraction,
         capacity: spec.capacity,
         devices: spec.devices,
+        models: spec.models,
         migration: spec.migration,
         seed: opts.seed,
     };
@@ -236,15 +237,26 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         out.steps.len(), out.queries, spec.scores.name(), spec.policy, spec.target.0, spec.target.1, out.mismatches.len(), out.max_rel_err_f64, started.elapsed().as_secs_f64()
     );
     let per_device = sys.stored_per_device();
+    let calibrations: Vec<_> = sys.tiers().tiers.iter().map(|t| t.calibration.clone()).collect();
     for (t, name) in names.iter().enumerate() {
         println!(
-            "    {name}: {} tokens {:?} on {} device(s), busy {:.1} us, utilisation {:.3}",
+            "    {name}: {} tokens {:?} on {} {} device(s), busy {:.1} us, utilisation {:.3}",
             last.tokens[t],
             per_device[t],
             per_device[t].len(),
+            spec.models[t].name(),
             busy[t] / 1e3,
             busy[t] / total.max(1e-9)
         );
+        if let Some(c) = &calibrations[t] {
+            println!(
+                "      calibrated on {} RTL runs of {}: held-out runs off by {:.1}% on average, their sum by {:.1}%",
+                crate::device::calibrated::FIT_RUNS,
+                c.preset,
+                100.0 * c.mean_rel_err,
+                100.0 * c.total_rel_err
+            );
+        }
     }
     let moved: Vec<usize> = out.steps.iter().map(|s| s.tokens_migrated).collect();
     let mig_ns: f64 = out.steps.iter().map(|s| s.migration_ns).sum();
@@ -277,7 +289,14 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         .map(|(t, n)| {
             (
                 n.to_string(),
-                json!({"tokens": last.tokens[t], "tokens_per_device": per_device[t], "busy_ns": busy[t], "utilisation": busy[t] / total.max(1e-9)}),
+                json!({
+                    "tokens": last.tokens[t],
+                    "tokens_per_device": per_device[t],
+                    "device_model": spec.models[t],
+                    "calibration": calibrations[t].as_deref(),
+                    "busy_ns": busy[t],
+                    "utilisation": busy[t] / total.max(1e-9),
+                }),
             )
         })
         .collect();

@@ -99,6 +99,20 @@ struct RawSystem {
     scores: Option<Spanned<String>>,
     #[serde(default)]
     devices: Option<Spanned<RawCapacity>>,
+    #[serde(default)]
+    device_models: Option<Spanned<RawModels>>,
+}
+
+/// The model behind each tier's devices (`rtl` or `calibrated`); a tier not named is `rtl`.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawModels {
+    #[serde(default)]
+    hbm: Option<String>,
+    #[serde(default)]
+    ddr: Option<String>,
+    #[serde(default)]
+    ssd: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy)]
@@ -212,6 +226,7 @@ pub struct SystemSpec {
     pub scores: crate::system::scores::ScoreKind,
     /// Devices per tier (HBM, DDR, SSD).
     pub devices: [usize; 3],
+    pub models: [crate::device::attention::DeviceModel; 3],
 }
 
 /// Most devices of one tier in a system scenario (each is a Verilated device of its own).
@@ -379,6 +394,22 @@ impl Checker<'_> {
                 ));
             }
         }
+        use crate::device::attention::DeviceModel;
+        let mut models = [DeviceModel::Rtl; 3];
+        if let Some(dm) = &s.device_models {
+            let names = [&dm.value.hbm, &dm.value.ddr, &dm.value.ssd];
+            for (t, (tier, name)) in ["hbm", "ddr", "ssd"].iter().zip(names).enumerate() {
+                if let Some(n) = name {
+                    models[t] = DeviceModel::by_name(n).ok_or_else(|| {
+                        self.fail(
+                            dm,
+                            &format!("system.device_models.{tier}"),
+                            format!("'{n}' is not a device model; allowed: {:?}", DeviceModel::NAMES),
+                        )
+                    })?;
+                }
+            }
+        }
         use crate::system::scores::ScoreKind;
         let scores = match &s.scores {
             None => ScoreKind::Synthetic,
@@ -432,6 +463,7 @@ impl Checker<'_> {
             migration,
             scores,
             devices,
+            models,
         })
     }
 

@@ -1,5 +1,6 @@
 //! Decode steps over the three-tier hierarchy with every tier's RTL in the loop.
 
+use pam::device::attention::DeviceModel;
 use pam::sched::{NoSchedule, Scheduler, SchedulerConfig, Target};
 use pam::system::decode::{DecodeConfig, ModelShape, PamSystem};
 use pam::system::migrate::MigrationPath;
@@ -16,6 +17,7 @@ fn config(steps: usize) -> DecodeConfig {
         // Small HBM and DDR so that every tier holds tokens.
         capacity: [24, 24, 400],
         devices: [1, 1, 1],
+        models: [DeviceModel::Rtl; 3],
         migration: MigrationPath::Interface,
         seed: 9,
     }

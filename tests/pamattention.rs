@@ -1,13 +1,14 @@
 //! PAMattention across the three tiers, RTL in the loop: every tier's device partial and the
 //! HBM tier's final merge bit for bit against the golden models, the output against float64.
 
+use pam::device::attention::DeviceModel;
 use pam::device::preset::DramPreset;
 use pam::device::ssd::FlashPreset;
 use pam::device::tier::TierPreset;
 use pam::golden::{self, fp::fp16_to_fp32, fp::fp32_to_fp16};
 use pam::kv::location::PhysLoc;
 use pam::system::decode::tier_placer;
-use pam::system::pamattention::Tiers;
+use pam::system::pamattention::{TierSpec, Tiers};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -30,7 +31,7 @@ struct Tok {
 fn attend_across_tiers(counts: [usize; 3], devices: [usize; 3], g: usize, seed: u64) {
     let dim = 128;
     let presets = TierPreset::scaled();
-    let mut sys = Tiers::open(&presets, &devices, true).unwrap();
+    let mut sys = Tiers::open(&TierSpec::scaled(devices, [DeviceModel::Rtl; 3]), dim, true, seed).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut toks = Vec::new();
     for (t, (preset, &n)) in presets.iter().zip(&counts).enumerate() {
@@ -50,7 +51,7 @@ fn attend_across_tiers(counts: [usize; 3], devices: [usize; 3], g: usize, seed: 
             );
         }
         for d in &mut sys.tiers[t].devices {
-            d.device.memory().drop_caches().unwrap();
+            d.device.drop_caches().unwrap();
         }
     }
     let qs: Vec<Vec<u16>> = (0..g).map(|_| (0..dim).map(|_| h(rng.random_range(-0.3..0.3))).collect()).collect();
@@ -115,7 +116,7 @@ fn several_devices_per_tier_and_grouped_queries_match_the_models() {
 fn a_query_group_shares_the_kv_reads() {
     let dim = 64;
     let presets = TierPreset::scaled();
-    let mut sys = Tiers::open(&presets, &[1, 1, 1], true).unwrap();
+    let mut sys = Tiers::open(&TierSpec::scaled([1, 1, 1], [DeviceModel::Rtl; 3]), dim, true, 7).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut per_tier = vec![Vec::new(); 3];
     for (t, preset) in presets.iter().enumerate() {
@@ -128,7 +129,8 @@ fn a_query_group_shares_the_kv_reads() {
         }
     }
     let qs: Vec<Vec<u16>> = (0..4).map(|_| (0..dim).map(|_| h(rng.random_range(-0.3..0.3))).collect()).collect();
-    let reads = |sys: &Tiers| -> Vec<u64> { sys.tiers.iter().map(|t| t.devices[0].device.counts().rd).collect() };
+    let reads =
+        |sys: &Tiers| -> Vec<u64> { sys.tiers.iter().map(|t| t.devices[0].device.counts().unwrap().rd).collect() };
     // Once first: the SSD programs the pages its writes left in the dies' page registers.
     sys.attend(&qs, &per_tier).unwrap();
     let before = reads(&sys);
@@ -151,12 +153,14 @@ fn a_query_group_shares_the_kv_reads() {
 
 #[test]
 fn a_system_needs_tiers_and_one_list_per_tier() {
-    assert!(Tiers::open(&[], &[], false).is_err());
-    let two = [TierPreset::Dram(DramPreset::hbm_scaled()), TierPreset::Flash(FlashPreset::ssd_scaled())];
-    assert!(Tiers::open(&two, &[1, 0], false).is_err());
-    assert!(Tiers::open(&two, &[1], false).is_err());
-    let mut sys = Tiers::open(&two, &[1, 1], false).unwrap();
-    assert!(sys.attend(&[[0x3c00u16; 64]], &[vec![]]).is_err());
+    assert!(Tiers::open(&[], 64, false, 1).is_err());
+    let spec = |preset, devices| TierSpec { preset, devices, model: DeviceModel::Rtl };
+    let two = |n| {
+        vec![spec(TierPreset::Dram(DramPreset::hbm_scaled()), 1), spec(TierPreset::Flash(FlashPreset::ssd_scaled()), n)]
+    };
+    assert!(Tiers::open(&two(0), 64, false, 1).is_err());
+    let mut sys = Tiers::open(&two(1), 64, false, 1).unwrap();
+    assert!(sys.attend(&[vec![0x3c00u16; 64]], &[vec![]]).is_err());
 }
 
 #[test]

@@ -5,6 +5,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::Verdict;
+use crate::device::attention::DeviceModel;
 use crate::error::SimError;
 use crate::sched::{LPim, Lru, NoSchedule, Policy, Scheduler, SchedulerConfig, Target};
 use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
@@ -47,6 +48,8 @@ pub fn run(seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
             1 + rng.random_bool(0.2) as usize,
             1 + rng.random_bool(0.2) as usize,
         ],
+        // Calibrating costs dozens of RTL runs: the calibrated model has its own tests.
+        models: [DeviceModel::Rtl; 3],
         // Both paths; the interface moves whole 32-byte beats.
         migration: if model.head_dim.is_multiple_of(16) && rng.random_bool(0.7) {
             MigrationPath::Interface

@@ -14,9 +14,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::migrate::{MigrationPath, Migrator, TokenMove};
-use super::pamattention::{QueryOutput, Tiers};
+use super::pamattention::{QueryOutput, TierSpec, Tiers};
 use super::scores::{ScoreKind, SeqScores};
 use super::trace::{Sig, StepTrace};
+use crate::device::attention::DeviceModel;
 use crate::device::tier::TierPreset;
 use crate::error::SimError;
 use crate::golden::{self, fp::fp32_to_fp16};
@@ -51,8 +52,10 @@ pub struct DecodeConfig {
     pub fraction: f64,
     /// Token capacity of each tier (HBM, DDR, SSD), to spread contexts over all three.
     pub capacity: [usize; 3],
-    /// Devices of each tier (HBM stacks, DDR DIMMs, SSDs), each its own Verilated device.
+    /// Devices of each tier (HBM stacks, DDR DIMMs, SSDs).
     pub devices: [usize; 3],
+    /// The model behind each tier's devices: the RTL, or the fast model calibrated from it.
+    pub models: [DeviceModel; 3],
     pub migration: MigrationPath,
     pub seed: u64,
 }
@@ -171,7 +174,7 @@ impl PamSystem {
             }
         }
         let mut sys = PamSystem {
-            tiers: Tiers::open(&presets, &cfg.devices, true)?,
+            tiers: Tiers::open(&TierSpec::scaled(cfg.devices, cfg.models), m.head_dim, true, cfg.seed)?,
             migrator: Migrator::new(cfg.migration, m.head_dim)?,
             placers,
             pool: Pool::new(cfg.capacity),
@@ -460,6 +463,11 @@ impl PamSystem {
             }
         }
         Ok(())
+    }
+
+    /// The tiers' devices.
+    pub fn tiers(&self) -> &Tiers {
+        &self.tiers
     }
 
     /// Tokens each device of each tier holds.

@@ -12,7 +12,11 @@
 //! Time: every device's queries out over its link, its run, its partials back; the slowest
 //! device, then the merges of the g queries one after the other (on the HBM PU clock).
 
-use crate::device::pim::{DeviceRun, PimDevice};
+use std::sync::Arc;
+
+use crate::device::attention::{AttentionDevice, DeviceModel};
+use crate::device::calibrated::{CalibratedDevice, Calibration};
+use crate::device::pim::DeviceRun;
 use crate::device::tier::TierPreset;
 use crate::error::SimError;
 use crate::golden::ru;
@@ -25,14 +29,35 @@ use crate::rtl::ru::{RuOutput, RuSim};
 
 /// One device of a tier, with the link between it and the host side.
 pub struct TierDevice {
-    pub device: PimDevice,
+    pub device: Box<dyn AttentionDevice>,
     pub link: Link,
+}
+
+/// What a tier is made of.
+#[derive(Clone, Debug)]
+pub struct TierSpec {
+    pub preset: TierPreset,
+    pub devices: usize,
+    pub model: DeviceModel,
+}
+
+impl TierSpec {
+    /// One device of each scaled (Verilated) preset, HBM first, every one of `model`.
+    pub fn scaled(devices: [usize; 3], models: [DeviceModel; 3]) -> Vec<TierSpec> {
+        TierPreset::scaled()
+            .into_iter()
+            .zip(devices.into_iter().zip(models))
+            .map(|(preset, (devices, model))| TierSpec { preset, devices, model })
+            .collect()
+    }
 }
 
 /// The devices of one tier.
 pub struct Tier {
     pub preset: TierPreset,
     pub devices: Vec<TierDevice>,
+    /// The calibrated model's fit, when the tier runs it.
+    pub calibration: Option<Arc<Calibration>>,
 }
 
 /// The tiers' devices and the HBM tier's merging RU.
@@ -111,55 +136,62 @@ fn plan(per_tier: &[Vec<PhysLoc>]) -> Vec<(usize, usize, Vec<PhysLoc>)> {
 }
 
 impl Tiers {
-    /// Opens `devices[t]` devices of `presets[t]` (the first tier must be the HBM tier, whose
-    /// RU merges); `own_pu_clocks` runs every tier's PUs on its own PU clock.
-    pub fn open(presets: &[TierPreset], devices: &[usize], own_pu_clocks: bool) -> Result<Tiers, SimError> {
-        let first = presets.first().ok_or_else(|| SimError::Input("a system needs at least one tier".into()))?;
-        if devices.len() != presets.len() || devices.contains(&0) {
-            return Err(SimError::Input(format!(
-                "device counts {devices:?} for {} tiers: one each, at least 1",
-                presets.len()
-            )));
+    /// Opens the tiers of `specs` (the first must be the HBM tier, whose RU merges) for
+    /// tokens of head dimension `dim`; `own_pu_clocks` runs every tier's PUs on its own PU
+    /// clock. A calibrated tier is first measured on its RTL, with random draws from `seed`.
+    pub fn open(specs: &[TierSpec], dim: usize, own_pu_clocks: bool, seed: u64) -> Result<Tiers, SimError> {
+        let first = specs.first().ok_or_else(|| SimError::Input("a system needs at least one tier".into()))?;
+        if let Some(s) = specs.iter().find(|s| s.devices == 0) {
+            return Err(SimError::Input(format!("tier {}: at least one device", s.preset.name())));
         }
-        let lanes = match first {
+        let lanes = match &first.preset {
             TierPreset::Dram(p) => p.pu_lanes,
             TierPreset::Flash(p) => p.pu_lanes,
         };
-        let mut tiers = Vec::with_capacity(presets.len());
-        for (p, &n) in presets.iter().zip(devices) {
-            let link = match p {
+        let mut tiers = Vec::with_capacity(specs.len());
+        for s in specs {
+            let link = match &s.preset {
                 TierPreset::Flash(_) => Link::PCIE,
                 TierPreset::Dram(d) if d.tier == "DDR" => Link::DDR,
                 TierPreset::Dram(_) => Link::HBM,
             };
-            let devices = (0..n)
+            let calibration = match s.model {
+                DeviceModel::Rtl => None,
+                DeviceModel::Calibrated => Some(Arc::new(Calibration::measure(&s.preset, dim, own_pu_clocks, seed)?)),
+            };
+            let devices = (0..s.devices)
                 .map(|_| {
-                    let device = if own_pu_clocks { p.open_with_pu_clock(None)? } else { p.open(None)? };
+                    let device: Box<dyn AttentionDevice> = match &calibration {
+                        Some(cal) => Box::new(CalibratedDevice::new(s.preset.clone(), cal.clone())),
+                        None if own_pu_clocks => Box::new(s.preset.open_with_pu_clock(None)?),
+                        None => Box::new(s.preset.open(None)?),
+                    };
                     Ok(TierDevice { device, link })
                 })
                 .collect::<Result<Vec<_>, SimError>>()?;
-            tiers.push(Tier { preset: p.clone(), devices });
+            tiers.push(Tier { preset: s.preset.clone(), devices, calibration });
         }
-        let merge_clock_ps = Clock::from_mhz("merge", first.pu_clock_mhz()).period_ps;
-        Ok(Tiers { tiers, merge_ru: RuSim::new(lanes, first.pu_clock_mhz())?, merge_clock_ps })
+        let mhz = first.preset.pu_clock_mhz();
+        let merge_clock_ps = Clock::from_mhz("merge", mhz).period_ps;
+        Ok(Tiers { tiers, merge_ru: RuSim::new(lanes, mhz)?, merge_clock_ps })
     }
 
     /// The device a location is in.
-    pub fn device(&mut self, loc: &PhysLoc) -> Result<&mut PimDevice, SimError> {
+    pub fn device(&mut self, loc: &PhysLoc) -> Result<&mut (dyn AttentionDevice + 'static), SimError> {
         self.tiers
             .get_mut(loc.tier as usize)
             .and_then(|t| t.devices.get_mut(loc.device as usize))
-            .map(|d| &mut d.device)
+            .map(|d| d.device.as_mut())
             .ok_or_else(|| SimError::Input(format!("{loc:?}: no such tier or device")))
     }
 
     /// Attention of the queries `qs` (one KV head's group) over the tokens at `per_tier[t]`
     /// in tier `t`.
-    pub fn attend<Q: AsRef<[u16]>>(&mut self, qs: &[Q], per_tier: &[Vec<PhysLoc>]) -> Result<GroupStep, SimError> {
+    pub fn attend(&mut self, qs: &[Vec<u16>], per_tier: &[Vec<PhysLoc>]) -> Result<GroupStep, SimError> {
         if per_tier.len() != self.tiers.len() {
             return Err(SimError::Input(format!("{} token lists for {} tiers", per_tier.len(), self.tiers.len())));
         }
-        let dim = qs.first().map_or(0, |q| q.as_ref().len());
+        let dim = qs.first().map_or(0, Vec::len);
         let g = qs.len();
         let mut partials = vec![Vec::new(); g];
         let mut devices = Vec::new();
