@@ -287,3 +287,66 @@ pub fn bench_policies(target: (f64, f64), steps: usize, seed: u64) -> anyhow::Re
     }
     Ok(out)
 }
+
+/// One side of [`bench_calibrated`].
+pub struct ModelRun {
+    pub models: &'static str,
+    /// Wall time of the decode run, and of opening the tiers (calibration included).
+    pub run_s: f64,
+    pub open_s: f64,
+    /// Simulated local attention per tier, summed over the run (ns).
+    pub attention_ns: [f64; 3],
+    pub mismatches: usize,
+    pub max_rel_err_f64: f64,
+    pub splits: Vec<[f64; 3]>,
+}
+
+/// The same decode run (a small model over the three tiers) with every tier in RTL and with
+/// every tier on the calibrated fast model: host time, simulated attention time per tier.
+pub fn bench_calibrated(steps: usize, seed: u64) -> anyhow::Result<Vec<ModelRun>> {
+    use crate::device::attention::DeviceModel;
+    use crate::sched::{Scheduler, SchedulerConfig, Target};
+    use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
+    use crate::system::migrate::MigrationPath;
+    use crate::system::scores::ScoreKind;
+
+    let mut out = Vec::new();
+    for (name, model) in [("rtl", DeviceModel::Rtl), ("calibrated", DeviceModel::Calibrated)] {
+        let cfg = DecodeConfig {
+            model: ModelShape { layers: 2, q_heads: 4, kv_heads: 2, head_dim: 64 },
+            contexts: vec![600, 400, 250],
+            steps,
+            scores: ScoreKind::Synthetic,
+            drift: 0.05,
+            fraction: 0.125,
+            capacity: [600, 1200, 20000],
+            devices: [1, 1, 1],
+            models: [model; 3],
+            migration: MigrationPath::Interface,
+            seed,
+        };
+        let policy = Box::new(Scheduler::new(SchedulerConfig::new(Target::new(6.0, 3.0)?)));
+        let t0 = std::time::Instant::now();
+        let mut sys = PamSystem::new(cfg, policy)?;
+        let open_s = t0.elapsed().as_secs_f64();
+        let t1 = std::time::Instant::now();
+        let r = sys.run()?;
+        let run_s = t1.elapsed().as_secs_f64();
+        let mut attention_ns = [0.0; 3];
+        for s in &r.steps {
+            for (a, x) in attention_ns.iter_mut().zip(s.attention_ns) {
+                *a += x;
+            }
+        }
+        out.push(ModelRun {
+            models: name,
+            run_s,
+            open_s,
+            attention_ns,
+            mismatches: r.mismatches.len(),
+            max_rel_err_f64: r.max_rel_err_f64,
+            splits: r.splits,
+        });
+    }
+    Ok(out)
+}

@@ -118,6 +118,14 @@ enum BenchCmd {
         #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
         seed: u64,
     },
+    /// The same decode run with every tier in RTL and on the fast model calibrated from it:
+    /// host time, speedup, and simulated attention time per tier side by side.
+    Calibrated {
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+    },
     /// Bank-group activations under the least-activated rule and under round robin, on a
     /// skewed token-use workload.
     Mapping {
@@ -259,6 +267,29 @@ fn real_main() -> anyhow::Result<bool> {
                     "  {:<5} mean step {:>9.1} us   attention per step HBM {:>7.1} us DDR {:>7.1} us SSD {:>8.1} us   migrated {:>5}   split {:.3} : {:.3} : {:.4}   mismatches {}",
                     r.policy, r.mean_step_ns / 1e3, r.attention_ns[0] / 1e3, r.attention_ns[1] / 1e3, r.attention_ns[2] / 1e3, r.migrated,
                     r.split[0], r.split[1], r.split[2], r.mismatches
+                );
+            }
+            Ok(true)
+        }
+        Cmd::Bench { what: BenchCmd::Calibrated { steps, seed } } => {
+            println!("pam bench calibrated: {steps} decode steps of a 2-layer, 4-head model over HBM, DDR and SSD, seed {seed}");
+            let runs = pam::bench::bench_calibrated(steps, seed)?;
+            for r in &runs {
+                println!(
+                    "  {:<10} open {:>6.2} s  run {:>7.2} s   attention HBM {:>9.1} us DDR {:>9.1} us SSD {:>10.1} us   mismatches {}  max rel err {:.3e}",
+                    r.models, r.open_s, r.run_s, r.attention_ns[0] / 1e3, r.attention_ns[1] / 1e3, r.attention_ns[2] / 1e3,
+                    r.mismatches, r.max_rel_err_f64
+                );
+            }
+            if let [rtl, fast] = &runs[..] {
+                let diff: Vec<String> = (0..3)
+                    .map(|t| format!("{:+.1}%", 100.0 * (fast.attention_ns[t] / rtl.attention_ns[t].max(1e-9) - 1.0)))
+                    .collect();
+                println!("  run speedup (RTL / calibrated host time) {:.1}x", rtl.run_s / fast.run_s.max(1e-9));
+                println!("  simulated attention, calibrated vs RTL: HBM {} DDR {} SSD {}", diff[0], diff[1], diff[2]);
+                println!(
+                    "  same decisions and outputs: {}",
+                    rtl.splits == fast.splits && rtl.max_rel_err_f64 == fast.max_rel_err_f64
                 );
             }
             Ok(true)

@@ -213,9 +213,9 @@ impl Calibration {
         let mut dev = if own_pu_clock { preset.open_with_pu_clock(None)? } else { preset.open(None)? };
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut placer = preset.placer(dim)?;
-        // Several rows per bank, several pages per die.
+        // Tokens over as many rows and pages as a decode run's churn spreads them.
         let n = match preset {
-            TierPreset::Dram(_) => 512,
+            TierPreset::Dram(_) => 2048,
             TierPreset::Flash(_) => 1024,
         };
         let mut dies = FlashDies::default();
