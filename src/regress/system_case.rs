@@ -76,6 +76,20 @@ pub fn run(seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
     if let Err(e) = sys.verify_storage() {
         problems.push(e);
     }
+    // The scheduler only swaps: past admission, no tier's occupancy changes.
+    if name == "pam" {
+        for (i, w) in out.steps.windows(2).enumerate() {
+            if (0..3).any(|t| w[1].tokens[t] != w[0].tokens[t] + w[1].admitted[t]) {
+                problems.push(format!(
+                    "step {}: occupancy {:?} -> {:?} with {:?} admitted: a swap changed a tier's occupancy",
+                    i + 1,
+                    w[0].tokens,
+                    w[1].tokens,
+                    w[1].admitted
+                ));
+            }
+        }
+    }
     if sys.stored() != total {
         problems.push(format!("{} tokens stored, {total} expected", sys.stored()));
     }

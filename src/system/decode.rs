@@ -63,7 +63,9 @@ pub struct DecodeConfig {
 /// One decode step's figures.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct StepStats {
+    /// Tokens each tier holds after the step, and the step's new tokens each tier took.
     pub tokens: [usize; 3],
+    pub admitted: [usize; 3],
     pub tokens_migrated: usize,
     /// Local attention, summed over the step's queries, per tier.
     pub attention_ns: [f64; 3],
@@ -307,6 +309,9 @@ impl PamSystem {
         }
         let report =
             self.pool.step(self.policy.as_mut(), &arrivals, &scores).map_err(|e| SimError::Input(e.to_string()))?;
+        for (_, t) in &report.admitted {
+            st.admitted[t.index()] += 1;
+        }
         self.place_admitted(&report.admitted)?;
         (st.tokens_migrated, st.migration_ns) = self.apply_moves(&report.moves)?;
 
