@@ -232,3 +232,58 @@ fn reset_stats_keeps_what_the_memory_holds_and_its_timing() {
         assert_eq!(reset.at_end, since, "{}: counts after reset_stats", p.label());
     }
 }
+
+/// What a device case reports is its own: on a device that first ran another case (rows left
+/// open, refresh part-way, flash page registers holding pages, four PU contexts), the case gives
+/// the partials, clocks, time and commands it gives on a fresh device, so that a replay of one
+/// regression seed reproduces the case as the suite ran it, whichever worker ran it after what.
+#[test]
+fn a_case_runs_the_same_whatever_ran_before_it_on_the_device() {
+    for preset in TierPreset::scaled() {
+        // Seeds for which, without the power-on, the DRAM cases took other clocks and commands
+        // and the flash case issued other page reads.
+        let case = DeviceProblem::generate_group(&preset, 2, &DIMS, (150, 300), 2).unwrap();
+        let before = DeviceProblem::generate_group(&preset, 102, &DIMS, (300, 300), 4).unwrap();
+        let fresh = check(&mut preset.open(None).unwrap(), &case, false).unwrap();
+        let mut used = preset.open(None).unwrap();
+        assert!(check(&mut used, &before, false).unwrap().mismatches.is_empty());
+        let after = check(&mut used, &case, false).unwrap();
+        println!(
+            "{} after {}: {} cycles {:.1} ns {:?}",
+            case.label(),
+            before.label(),
+            after.cycles,
+            after.ns,
+            after.commands
+        );
+        for o in [&fresh, &after] {
+            assert!(o.mismatches.is_empty(), "{}: {:?}", case.label(), o.mismatches);
+            assert_eq!(o.partials.len(), case.qs.len());
+        }
+        assert_eq!(after.partials, fresh.partials, "{}: partials", case.label());
+        assert_eq!(
+            (after.cycles, format!("{:?}", after.breakdown), after.ns, &after.commands),
+            (fresh.cycles, format!("{:?}", fresh.breakdown), fresh.ns, &fresh.commands),
+            "{}: cycles, their breakdown, time and commands",
+            case.label()
+        );
+    }
+}
+
+/// A run that fails half-way leaves PUs inside their RUN (here a location outside the device
+/// is found after every PU took its RUN); the next case starts from power-on all the same.
+#[test]
+fn a_case_after_a_failed_run_is_unaffected() {
+    for preset in TierPreset::scaled() {
+        let case = DeviceProblem::generate(&preset, 2, &DIMS, (150, 300)).unwrap();
+        let fresh = check(&mut preset.open(None).unwrap(), &case, false).unwrap();
+        let mut dev = preset.open(None).unwrap();
+        dev.load_queries(&case.qs).unwrap();
+        let inside = case.tokens[0].loc;
+        assert!(dev.run(&[inside, PhysLoc { row: u32::MAX, ..inside }]).is_err());
+        let after = check(&mut dev, &case, false).unwrap();
+        assert!(after.mismatches.is_empty(), "{}: {:?}", case.label(), after.mismatches);
+        assert_eq!(after.partials, fresh.partials, "{}: partials", case.label());
+        assert_eq!((after.cycles, &after.commands), (fresh.cycles, &fresh.commands), "{}", case.label());
+    }
+}

@@ -18,6 +18,7 @@ use crate::error::SimError;
 use crate::golden::{self, fp::fp32_to_fp16};
 use crate::kv::block_table::{BlockTable, SeqKey};
 use crate::kv::location::PhysLoc;
+use crate::partial::Partial;
 
 /// One token: where it lives and its FP16 K and V.
 #[derive(Clone, Debug)]
@@ -122,6 +123,8 @@ impl DeviceProblem {
 #[derive(Clone, Debug, Default)]
 pub struct DeviceOutcome {
     pub mismatches: Vec<String>,
+    /// The device's reduced partial of every query of the group.
+    pub partials: Vec<Partial>,
     /// The largest of the group's queries.
     pub rel_err_f64: Option<f64>,
     /// Every query of the group.
@@ -136,9 +139,12 @@ pub struct DeviceOutcome {
     pub rust_violations: usize,
 }
 
-/// Runs `p` on `dev` (a device of `p.preset`'s geometry) and compares everything.
+/// Runs `p` on `dev` (a device of `p.preset`'s geometry) from power-on ([`PimDevice::power_on`],
+/// so what `dev` held before is not to be read afterwards) and compares everything.
 pub fn check(dev: &mut PimDevice, p: &DeviceProblem, inject_fault: bool) -> Result<DeviceOutcome, SimError> {
-    dev.memory().reset_stats();
+    // Every case starts from the same state, whatever ran before it on this device, so that its
+    // cycles and commands (not only its bits) are reproduced by a replay of its seed alone.
+    dev.power_on()?;
     for t in &p.tokens {
         dev.write_token(&t.loc, &t.k, &t.v)?;
     }
@@ -191,6 +197,7 @@ pub fn check(dev: &mut PimDevice, p: &DeviceProblem, inject_fault: bool) -> Resu
         }
     }
 
+    out.partials = run.partials;
     out.commands = dev.counts();
     let (rtl, host) = dev.memory().timing_violations();
     out.rtl_violations = rtl;

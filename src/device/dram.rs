@@ -5,13 +5,15 @@
 //! all-bank lockstep (SLOT ops), through the device's operation port. Every DRAM command on the
 //! device's bus is logged, checked by the host-side timing checker and counted by kind.
 //!
-//! The RTL is reset only when the device is configured (its power-on): a reset drops an op the
-//! controller has taken but not finished, closes every row without a PRE and restarts refresh,
-//! so statistics are kept on the host side, relative to the last [`MemorySide::reset_stats`].
+//! The RTL is reset only at power-on ([`MemorySide::power_on`], which configuring the device
+//! includes): a reset drops an op the controller has taken but not finished, closes every row
+//! without a PRE and restarts refresh, so statistics are kept on the host side, relative to the
+//! last [`MemorySide::reset_stats`].
 
 use std::collections::BTreeMap;
 
 use super::memory::{Beat, CommandCounts, MemorySide};
+use super::order::{dram_pu_of, dram_schedule};
 use super::preset::DramPreset;
 use super::timing::{Checker, Cmd, CmdKind, DramTiming};
 use crate::error::SimError;
@@ -116,9 +118,8 @@ impl DramDevSim {
     }
 
     /// Sets the timing and the minimum all-bank read spacing (the compute-cap mechanism), and
-    /// resets the RTL as at power-on: the checkers' histories only hold under one timing. What
-    /// the banks hold is kept (every op has finished when a method returns); rows are closed,
-    /// refresh restarts and the statistics are cleared.
+    /// powers the device on under them ([`MemorySide::power_on`]): the checkers' histories only
+    /// hold under one timing.
     pub fn configure(&mut self, t: &DramTiming, rd_gap: u32) -> Result<(), SimError> {
         t.validate().map_err(SimError::Input)?;
         // The packed struct's first field is its most significant 16 bits.
@@ -131,14 +132,7 @@ impl DramDevSim {
         self.m.set_words(self.p.cfg_timing_i, &words);
         self.m.set(self.p.cfg_rd_gap_i, rd_gap.clamp(t.ccd_l, u16::MAX as u32) as u64);
         self.preset.timing = *t;
-        self.m.set(self.p.hc_valid_i, 0);
-        self.m.set(self.p.pu_ready_i, 1);
-        self.m.reset(self.p.rst_ni);
-        self.cycle0 = self.m.cycles();
-        self.checker = Checker::new(t, self.preset.bank_groups, self.preset.banks_per_group);
-        self.rtl_violations0 = 0;
-        self.reset_stats();
-        Ok(())
+        self.power_on()
     }
 
     pub fn preset(&self) -> &DramPreset {
@@ -259,19 +253,11 @@ impl MemorySide for DramDevSim {
     }
 
     fn pu_of(&self, loc: &PhysLoc) -> usize {
-        let p = &self.preset;
-        (loc.bank_group as usize * p.banks_per_group + loc.bank as usize) / p.banks_per_pu
+        dram_pu_of(&self.preset, loc)
     }
 
-    /// Tokens by PU in the order the device streams them: by row, then column.
     fn schedule(&self, tokens: &[PhysLoc]) -> Vec<Vec<PhysLoc>> {
-        let mut per_pu = vec![Vec::new(); self.pus()];
-        let mut sorted = tokens.to_vec();
-        sorted.sort_by_key(|l| (l.row, l.col));
-        for l in sorted {
-            per_pu[self.pu_of(&l)].push(l);
-        }
-        per_pu
+        dram_schedule(&self.preset, tokens)
     }
 
     fn write_token(&mut self, loc: &PhysLoc, k: &[u16], v: &[u16]) -> Result<(), SimError> {
@@ -402,6 +388,21 @@ impl MemorySide for DramDevSim {
             }
         }
         Ok(self.m.cycles() - start)
+    }
+
+    /// The configuration inputs keep their values through the reset. The banks' cells are not
+    /// reset in the RTL and every op has finished when a method returns, so every token written
+    /// before still reads back (a real DRAM would have lost it); nothing relies on that.
+    fn power_on(&mut self) -> Result<(), SimError> {
+        self.m.set(self.p.hc_valid_i, 0);
+        self.m.set(self.p.pu_ready_i, 1);
+        self.m.reset(self.p.rst_ni);
+        self.dim = 0;
+        self.cycle0 = self.m.cycles();
+        let p = &self.preset;
+        self.checker = Checker::new(&p.timing, p.bank_groups, p.banks_per_group);
+        self.reset_stats();
+        Ok(())
     }
 
     /// Host-side only: every op has finished by now, and the RTL keeps its rows, refresh

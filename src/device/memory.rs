@@ -62,6 +62,14 @@ pub trait MemorySide {
     /// stay, so that the next operations take exactly the clocks they would without the call.
     /// Ops the device took but has not finished go on and count in the new measurement.
     fn reset_stats(&mut self);
+    /// Power-on reset: the memory's RTL is reset, under the timing it was configured with, and
+    /// the host side is as a new driver's (command log, counts, violation counts, both
+    /// checkers' histories, what the host knows of open rows, dies and page registers), so
+    /// that whatever comes next takes exactly the clocks and commands it would on a new device.
+    /// Ops the device took but has not finished are dropped. Stored data is not promised to
+    /// survive, as on a real power cycle; the RTL does not reset its storage arrays, and each
+    /// driver says what of them is still readable.
+    fn power_on(&mut self) -> Result<(), SimError>;
     /// Forgets what the memory holds outside its array (flash page registers), so that the
     /// next stream reads stored tokens as attention over a cold cache does. Counts and
     /// violations are kept. DRAM: nothing to do (a stream opens its rows itself).
@@ -72,7 +80,7 @@ pub trait MemorySide {
     /// Timing violations found in the commands since `reset_stats`, as (RTL checker, host
     /// checker on the command log).
     fn timing_violations(&self) -> (u64, u64);
-    /// A protocol error flag of the memory side; sticky, `reset_stats` keeps it.
+    /// A protocol error flag of the memory side; sticky until `power_on` (`reset_stats` keeps it).
     fn error_flag(&self) -> bool;
     /// The Verilated model (for waveforms).
     fn model(&mut self) -> &mut VModel;

@@ -113,6 +113,18 @@ impl PimDevice {
         Ok(PimDevice { mem, pu_clock_mhz, pus, rus, dev_ru, dim: 0, queries: 0 })
     }
 
+    /// Power-on reset of the whole device: the memory side ([`MemorySide::power_on`]), every PU
+    /// context and RU, and no query group loaded. Between runs that finished the PUs and RUs
+    /// hold nothing that matters, but a run that failed half-way leaves PUs inside a RUN that
+    /// would hang the next command.
+    pub fn power_on(&mut self) -> Result<(), SimError> {
+        self.mem.power_on()?;
+        self.pus.iter_mut().flatten().for_each(PuSim::reset);
+        self.rus.iter_mut().chain([&mut self.dev_ru]).for_each(RuSim::reset);
+        (self.dim, self.queries) = (0, 0);
+        Ok(())
+    }
+
     pub fn memory(&mut self) -> &mut dyn MemorySide {
         self.mem.as_mut()
     }

@@ -6,9 +6,9 @@
 //! beats then its V beats, `2 * ceil(dim / lanes)` beats of `2 * lanes` bytes, contiguous from
 //! the offset; the offset is a whole number of beats.
 //!
-//! PU rule: the token in slot `s = col / token_bytes` of a page on channel `c` goes to PU
-//! `c * pus_per_channel + s % pus_per_channel`, so that the tokens of one page are spread over
-//! the channel's PUs (a channel's PUs share its bus; a PU sits in the controller).
+//! PU rule ([`super::order`]): the token in slot `s = col / token_bytes` of a page on channel
+//! `c` goes to PU `c * pus_per_channel + s % pus_per_channel`, so that the tokens of one page are
+//! spread over the channel's PUs (a channel's PUs share its bus; a PU sits in the controller).
 //!
 //! Writes are read-modify-write of whole pages, as flash requires: the first token written to
 //! a die's page reads the page into the die's page register (when the page was programmed
@@ -29,9 +29,10 @@
 //! gap that honours both (15); the driver starts with the channel rate, like the DRAM driver
 //! starts without its cap.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::memory::{Beat, CommandCounts, MemorySide};
+use super::order::{flash_pages, flash_pu_of, flash_schedule, PageTokens};
 use crate::error::SimError;
 use crate::kv::location::PhysLoc;
 use crate::kv::placement::FlashShape;
@@ -277,9 +278,6 @@ port_set!(Ports {
     err_o,
 });
 
-/// A page to stream, as (die, page), with its tokens in page order.
-type PageTokens = ((usize, usize), Vec<PhysLoc>);
-
 /// One operation for a channel's queue.
 #[derive(Clone, Debug)]
 struct Op {
@@ -360,10 +358,6 @@ impl SsdDevSim {
         let data_words = vec![0; m.width(p.hc_data_i).div_ceil(32) as usize];
         let beat_words = vec![0; m.width(p.beat_data_o).div_ceil(32) as usize];
         let die_w = m.width(p.mon_die_o) / preset.channels as u32;
-        let dies = vec![
-            DieState { dirty: None, programmed: vec![false; preset.pages_per_die] };
-            preset.channels * preset.dies_per_channel
-        ];
         let mut d = SsdDevSim {
             m,
             p,
@@ -372,7 +366,7 @@ impl SsdDevSim {
             t_r: 0,
             t_prog: 0,
             xfer_gap: 0,
-            dies,
+            dies: Vec::new(),
             counts: CommandCounts::default(),
             host: HostChecker::default(),
             rtl_carried: 0,
@@ -382,9 +376,7 @@ impl SsdDevSim {
             die_w,
         };
         d.configure(preset.t_r_cycles(), preset.t_prog_cycles(), preset.xfer_gap())?;
-        d.m.set(d.p.pu_ready_i, 1);
-        d.m.set(d.p.dbg_no_wait_i, 0);
-        d.reset_model();
+        d.power_on()?;
         Ok(d)
     }
 
@@ -474,13 +466,6 @@ impl SsdDevSim {
 
     fn die_index(&self, loc: &PhysLoc) -> usize {
         loc.bank_group as usize * self.preset.dies_per_channel + loc.bank as usize
-    }
-
-    /// The PU of a token for head dimension `dim` (see the module doc).
-    pub fn pu_for(&self, loc: &PhysLoc, dim: usize) -> usize {
-        let p = &self.preset;
-        let slot = loc.col as usize / p.token_bytes(dim.max(1));
-        loc.bank_group as usize * p.pus_per_channel + slot % p.pus_per_channel
     }
 
     /// One clock. Between the edges the bus events feed the counts and the host checker, and
@@ -619,36 +604,6 @@ impl SsdDevSim {
         self.wait_idle()
     }
 
-    /// Per channel, the pages to stream in order (dies taking turns), each with its tokens in
-    /// page order.
-    fn plan(&self, tokens: &[PhysLoc]) -> Vec<Vec<PageTokens>> {
-        let p = &self.preset;
-        let mut per_ch: Vec<BTreeMap<(usize, usize), Vec<PhysLoc>>> = vec![BTreeMap::new(); p.channels];
-        for t in tokens {
-            per_ch[t.bank_group as usize].entry((t.bank as usize, t.row as usize)).or_default().push(*t);
-        }
-        per_ch
-            .into_iter()
-            .map(|pages| {
-                // Pages of each die in page order, then round robin over the dies.
-                let mut by_die: Vec<VecDeque<PageTokens>> = vec![VecDeque::new(); p.dies_per_channel];
-                for (key, mut toks) in pages {
-                    toks.sort_by_key(|l| l.col);
-                    by_die[key.0].push_back((key, toks));
-                }
-                let mut order = Vec::new();
-                while by_die.iter().any(|d| !d.is_empty()) {
-                    for d in by_die.iter_mut() {
-                        if let Some(x) = d.pop_front() {
-                            order.push(x);
-                        }
-                    }
-                }
-                order
-            })
-            .collect()
-    }
-
     /// The ops of a stream, per channel: the first READ_PAGE of every die, then the STREAMs of
     /// each page, each die's next READ_PAGE right after its last STREAM.
     fn stream_ops(&self, plan: &[Vec<PageTokens>]) -> Vec<VecDeque<Op>> {
@@ -670,7 +625,7 @@ impl SsdDevSim {
                     q.push_back(Op {
                         beat: t.col as usize / bb,
                         count: tb,
-                        pu: self.pu_for(t, self.dim) % p.pus_per_channel,
+                        pu: flash_pu_of(p, t, self.dim) % p.pus_per_channel,
                         ..Op::new(OP_STREAM, ch, *die, *page)
                     });
                 }
@@ -711,19 +666,12 @@ impl MemorySide for SsdDevSim {
 
     /// Uses the current head dimension (the last one written, read or streamed).
     fn pu_of(&self, loc: &PhysLoc) -> usize {
-        self.pu_for(loc, self.dim)
+        flash_pu_of(&self.preset, loc, self.dim)
     }
 
+    /// Uses the current head dimension too.
     fn schedule(&self, tokens: &[PhysLoc]) -> Vec<Vec<PhysLoc>> {
-        let mut per_pu = vec![Vec::new(); self.preset.pus()];
-        for pages in self.plan(tokens) {
-            for (_, toks) in pages {
-                for t in toks {
-                    per_pu[self.pu_of(&t)].push(t);
-                }
-            }
-        }
-        per_pu
+        flash_schedule(&self.preset, tokens, self.dim)
     }
 
     fn write_token(&mut self, loc: &PhysLoc, k: &[u16], v: &[u16]) -> Result<(), SimError> {
@@ -805,7 +753,7 @@ impl MemorySide for SsdDevSim {
         for t in tokens {
             self.check_loc(t)?;
         }
-        let plan = self.plan(tokens);
+        let plan = flash_pages(&self.preset, tokens);
         let mut queues = self.stream_ops(&plan);
         // Unprogrammed writes go first, each ahead of its die's reads in the channel's queue.
         for o in self.flush_ops().into_iter().rev() {
@@ -864,6 +812,26 @@ impl MemorySide for SsdDevSim {
         self.host.violations = 0;
         self.rtl_carried = 0;
         self.rtl_base = self.m.get(self.p.viol_count_o);
+    }
+
+    /// The dies' arrays are not reset in the RTL (nor would flash lose them): every page whose
+    /// PROGRAM had finished still reads back. Lost are the writes a page register held
+    /// unprogrammed (the registers count as empty) and, as the host forgets which pages were
+    /// programmed, the rest of a page written again afterwards: that write replaces the page
+    /// whole instead of reading it first. The timing inputs keep their values through the
+    /// reset; the test-only no-wait mode is switched off.
+    fn power_on(&mut self) -> Result<(), SimError> {
+        let p = &self.preset;
+        self.dies =
+            vec![DieState { dirty: None, programmed: vec![false; p.pages_per_die] }; p.channels * p.dies_per_channel];
+        self.dim = 0;
+        self.counts = CommandCounts::default();
+        self.host.violations = 0;
+        (self.rtl_carried, self.rtl_base) = (0, 0);
+        self.m.set(self.p.pu_ready_i, 1);
+        self.m.set(self.p.dbg_no_wait_i, 0);
+        self.reset_model();
+        Ok(())
     }
 
     fn drop_caches(&mut self) -> Result<(), SimError> {

@@ -15,7 +15,8 @@ use crate::error::SimError;
 /// Most tokens a case places: enough to span several rows of every bank group.
 pub const MAX_TOKENS: usize = 300;
 
-/// Devices kept alive across cases, one per preset.
+/// Devices kept alive across cases, one per preset. Every case powers its device on first
+/// ([`check`]), so what ran before on it changes nothing the case reports.
 #[derive(Default)]
 pub struct Devices(HashMap<&'static str, PimDevice>);
 
