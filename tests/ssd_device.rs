@@ -119,7 +119,7 @@ fn stream_delivers_every_beat_to_its_pu_in_order() {
         d.reset_stats();
         let (cycles, got, calls) = stream(&mut d, dim, &locs, stall);
         assert_eq!(calls, cycles, "the callback runs once per device clock");
-        let sched = d.schedule(&locs);
+        let sched = d.schedule(&locs, dim);
         assert_eq!(sched.iter().map(Vec::len).sum::<usize>(), locs.len());
         let mut busy_pus = 0;
         for (pu, list) in sched.iter().enumerate() {
@@ -127,7 +127,7 @@ fn stream_delivers_every_beat_to_its_pu_in_order() {
             assert_eq!(got[pu].len(), want.len(), "PU {pu}: beat count");
             assert!(got[pu] == want, "PU {pu}: beats differ from the tokens' K and V");
             for l in list {
-                assert_eq!(d.pu_of(l), pu);
+                assert_eq!(d.pu_of(l, dim), pu);
             }
             busy_pus += (!list.is_empty()) as usize;
         }

@@ -252,11 +252,11 @@ impl MemorySide for DramDevSim {
         self.preset.tck_ps
     }
 
-    fn pu_of(&self, loc: &PhysLoc) -> usize {
+    fn pu_of(&self, loc: &PhysLoc, _dim: usize) -> usize {
         dram_pu_of(&self.preset, loc)
     }
 
-    fn schedule(&self, tokens: &[PhysLoc]) -> Vec<Vec<PhysLoc>> {
+    fn schedule(&self, tokens: &[PhysLoc], _dim: usize) -> Vec<Vec<PhysLoc>> {
         dram_schedule(&self.preset, tokens)
     }
 
@@ -341,7 +341,7 @@ impl MemorySide for DramDevSim {
         // One SLOT op per distinct (row, column), with the PUs holding a selected token there.
         let mut slots: BTreeMap<(u32, u32), u64> = BTreeMap::new();
         for t in tokens {
-            *slots.entry((t.row, t.col)).or_default() |= 1 << self.pu_of(t);
+            *slots.entry((t.row, t.col)).or_default() |= 1 << dram_pu_of(&self.preset, t);
         }
         let slots: Vec<((u32, u32), u64)> = slots.into_iter().collect();
         let (npu, wpb) = (self.pus(), self.data_words.len());

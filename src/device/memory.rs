@@ -39,10 +39,11 @@ pub trait MemorySide {
     fn pus_per_ru(&self) -> usize;
     /// Memory clock period in picoseconds.
     fn tck_ps(&self) -> f64;
-    /// The PU that receives the token stored at `loc`.
-    fn pu_of(&self, loc: &PhysLoc) -> usize;
-    /// `tokens` grouped by PU, each list in the order the memory streams it.
-    fn schedule(&self, tokens: &[PhysLoc]) -> Vec<Vec<PhysLoc>>;
+    /// The PU that receives the token of head dimension `dim` stored at `loc`.
+    fn pu_of(&self, loc: &PhysLoc, dim: usize) -> usize;
+    /// `tokens` (of head dimension `dim`) grouped by PU, each list in the order the memory
+    /// streams it.
+    fn schedule(&self, tokens: &[PhysLoc], dim: usize) -> Vec<Vec<PhysLoc>>;
     /// Writes one token's K and V (FP16, the head dimension each) at `loc`.
     fn write_token(&mut self, loc: &PhysLoc, k: &[u16], v: &[u16]) -> Result<(), SimError>;
     /// Reads a token of head dimension `dim` back: (k, v).

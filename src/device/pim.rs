@@ -177,7 +177,7 @@ impl PimDevice {
             return Err(SimError::Input("device run before any query was loaded".into()));
         }
         let g = self.queries;
-        let per_pu = self.mem.schedule(tokens);
+        let per_pu = self.mem.schedule(tokens, self.dim);
         for (ctxs, list) in self.pus.iter_mut().zip(&per_pu) {
             for pu in &mut ctxs[..g] {
                 pu.begin_run(list.len())?;
@@ -314,7 +314,7 @@ impl PimDevice {
         kv: impl Fn(&PhysLoc) -> (&'k [u16], &'k [u16]),
     ) -> Partial {
         let per_pu: Vec<Vec<(&[u16], &[u16])>> =
-            self.mem.schedule(tokens).iter().map(|ls| ls.iter().map(&kv).collect()).collect();
+            self.mem.schedule(tokens, q.len()).iter().map(|ls| ls.iter().map(&kv).collect()).collect();
         dram_device_attention(q, self.mem.lanes(), self.mem.pus_per_ru(), &per_pu).0
     }
 

@@ -664,14 +664,12 @@ impl MemorySide for SsdDevSim {
         self.preset.tck_ps()
     }
 
-    /// Uses the current head dimension (the last one written, read or streamed).
-    fn pu_of(&self, loc: &PhysLoc) -> usize {
-        flash_pu_of(&self.preset, loc, self.dim)
+    fn pu_of(&self, loc: &PhysLoc, dim: usize) -> usize {
+        flash_pu_of(&self.preset, loc, dim)
     }
 
-    /// Uses the current head dimension too.
-    fn schedule(&self, tokens: &[PhysLoc]) -> Vec<Vec<PhysLoc>> {
-        flash_schedule(&self.preset, tokens, self.dim)
+    fn schedule(&self, tokens: &[PhysLoc], dim: usize) -> Vec<Vec<PhysLoc>> {
+        flash_schedule(&self.preset, tokens, dim)
     }
 
     fn write_token(&mut self, loc: &PhysLoc, k: &[u16], v: &[u16]) -> Result<(), SimError> {
