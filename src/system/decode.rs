@@ -10,11 +10,13 @@
 //!    sequence across the tiers ([`super::pamattention`]); every output is compared with the
 //!    bit-accurate chain and with float64.
 
+use std::collections::HashMap;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::migrate::{MigrationPath, Migrator, TokenMove};
-use super::pamattention::{QueryOutput, TierSpec, Tiers};
+use super::pamattention::{GroupStep, QueryOutput, TierSpec, Tiers};
 use super::scores::{ScoreKind, SeqScores};
 use super::trace::{Sig, StepTrace};
 use crate::device::attention::DeviceModel;
@@ -26,6 +28,9 @@ use crate::kv::block_table::{BlockTable, SeqKey};
 use crate::kv::location::PhysLoc;
 use crate::kv::placement::{DevicePlacer, DramPlacer, FlashPlacer, GroupPolicy, PlacementError, TierPlacer};
 use crate::sched::{Policy, Pool, Tier, TokenId};
+
+/// A step's token scores.
+type Scores = Vec<(TokenId, f64)>;
 
 /// The model's attention shape.
 #[derive(Clone, Copy, Debug)]
@@ -77,6 +82,23 @@ pub struct StepStats {
     pub attention_total_ns: f64,
     /// The step: attention, with migration overlapping it (spec §8).
     pub latency_ns: f64,
+}
+
+impl StepStats {
+    /// Adds one query group's attention: per tier its slowest device and that device's links;
+    /// what the group took beyond its slowest device is the merge.
+    fn add(&mut self, r: &GroupStep, tiers: usize) {
+        self.attention_total_ns += r.ps as f64 / 1e3;
+        let mut slowest = 0;
+        for t in 0..tiers {
+            if let Some(w) = r.slowest_in(t) {
+                self.attention_ns[t] += w.run.ps as f64 / 1e3;
+                self.link_ns[t] += (w.link_ps[0] + w.link_ps[1]) as f64 / 1e3;
+                slowest = slowest.max(w.span_ps());
+            }
+        }
+        self.merge_ns += (r.ps - slowest) as f64 / 1e3;
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -238,7 +260,7 @@ impl PamSystem {
     /// it was to where it ends, or not at all. Returns the tokens moved and the modelled time.
     fn apply_moves(&mut self, moves: &[crate::sched::Move]) -> Result<(usize, f64), SimError> {
         let mut net: Vec<(TokenId, Tier, Tier)> = Vec::with_capacity(moves.len());
-        let mut index_of: std::collections::HashMap<TokenId, usize> = std::collections::HashMap::new();
+        let mut index_of: HashMap<TokenId, usize> = HashMap::new();
         for mv in moves {
             match index_of.get(&mv.token) {
                 Some(&i) => net[i].2 = mv.to,
@@ -274,39 +296,8 @@ impl PamSystem {
     fn step(&mut self, out: &mut DecodeOutcome) -> Result<StepStats, SimError> {
         let mut st = StepStats::default();
         let arrivals = self.new_tokens(|_| true)?;
-        let m = self.cfg.model;
-        let group = m.q_heads / m.kv_heads;
-        // Every sequence's group of queries (FP16, pre-scaled by 1/sqrt(d)): each query head
-        // keeps 1 - drift of its variance from the last step, so consecutive steps attend
-        // alike (context locality, spec §7) when scores come from the queries.
-        let rng = &mut self.rng;
-        if self.query_heads.is_empty() {
-            self.query_heads = (0..self.seqs.len() * group)
-                .map(|_| (0..m.head_dim).map(|_| rng.random_range(-1.0f32..1.0)).collect())
-                .collect();
-        } else {
-            let (keep, renew) = ((1.0 - self.cfg.drift).sqrt() as f32, self.cfg.drift.sqrt() as f32);
-            for x in self.query_heads.iter_mut().flatten() {
-                *x = keep * *x + renew * rng.random_range(-1.0f32..1.0);
-            }
-        }
-        let qscale = 1.0 / (m.head_dim as f32).sqrt();
-        let queries: Vec<Vec<Vec<u16>>> = self
-            .query_heads
-            .chunks(group)
-            .map(|g| g.iter().map(|q| q.iter().map(|&x| h(x * qscale)).collect()).collect())
-            .collect();
-        let mut scores = Vec::new();
-        let mut selected: Vec<Vec<TokenId>> = Vec::with_capacity(self.seqs.len());
-        let tokens = &self.tokens;
-        for ((_, list, src), qs) in self.seqs.iter_mut().zip(&queries) {
-            // The new token is not scored in its arrival step: it has not been attended yet.
-            let older = &list[..list.len().saturating_sub(1)];
-            let q64: Vec<Vec<f64>> = qs.iter().map(|q| q.iter().map(|&x| f(x)).collect()).collect();
-            let s = src.select(older, &q64, |t| &tokens[t as usize].k64)?;
-            selected.push(s.iter().map(|&(t, _)| t).collect());
-            scores.extend(s);
-        }
+        let queries = self.next_queries();
+        let (selected, scores) = self.select(&queries)?;
         let report =
             self.pool.step(self.policy.as_mut(), &arrivals, &scores).map_err(|e| SimError::Input(e.to_string()))?;
         for (_, t) in &report.admitted {
@@ -316,60 +307,28 @@ impl PamSystem {
         (st.tokens_migrated, st.migration_ns) = self.apply_moves(&report.moves)?;
 
         let tracing = matches!(&self.trace, Some((s, _)) if *s == self.steps_done);
-        let mut cursor: Ps = 0;
         if let Some((_, tr)) = self.trace.as_mut().filter(|_| tracing) {
             tr.set(0, Sig::Step, self.steps_done as u64);
             tr.set(0, Sig::Migrating, (st.migration_ns > 0.0) as u64);
             tr.set((st.migration_ns * 1e3) as Ps, Sig::Migrating, 0);
         }
+        let mut cursor: Ps = 0;
         for (si, sel) in selected.iter().enumerate() {
-            let key = self.seqs[si].0;
-            let mut per_tier: Vec<Vec<PhysLoc>> = vec![Vec::new(); 3];
-            let mut ids_by_tier: Vec<Vec<TokenId>> = vec![Vec::new(); 3];
-            for &id in sel {
-                let t = &self.tokens[id as usize];
-                let loc = self.table.get(t.seq, t.pos).expect("every stored token is in the table");
-                let tier = loc.tier as usize;
-                self.placers[tier].attended(&loc);
-                per_tier[tier].push(loc);
-                ids_by_tier[tier].push(id);
-            }
             if sel.is_empty() {
                 continue;
             }
+            let (per_tier, ids) = self.locate(sel);
             // The group's queries share every K/V read.
             let qs = &queries[si];
             let r = self.tiers.attend(qs, &per_tier)?;
             if let Some((_, tr)) = self.trace.as_mut().filter(|_| tracing) {
-                tr.set(cursor, Sig::Query, out.queries as u64);
-                let mut slowest = 0;
-                for (t, locs) in per_tier.iter().enumerate() {
-                    let Some(w) = r.slowest_in(t) else { continue };
-                    let go = w.link_ps[0];
-                    tr.link(t, cursor, cursor + go);
-                    tr.tier(t, cursor + go, cursor + go + w.run.ps, locs.len() as u64);
-                    tr.link(t, cursor + go + w.run.ps, cursor + w.span_ps());
-                    slowest = slowest.max(w.span_ps());
-                }
-                tr.set(cursor + slowest, Sig::Merge, 1);
-                tr.set(cursor + r.ps, Sig::Merge, 0);
+                tr.group(cursor, out.queries as u64, &r, &per_tier);
                 cursor += r.ps;
             }
             out.queries += qs.len();
-            st.attention_total_ns += r.ps as f64 / 1e3;
-            let mut slowest = 0;
-            for t in 0..per_tier.len() {
-                if let Some(w) = r.slowest_in(t) {
-                    st.attention_ns[t] += w.run.ps as f64 / 1e3;
-                    st.link_ns[t] += (w.link_ps[0] + w.link_ps[1]) as f64 / 1e3;
-                    slowest = slowest.max(w.span_ps());
-                }
-            }
-            st.merge_ns += (r.ps - slowest) as f64 / 1e3;
-            let ids: std::collections::HashMap<PhysLoc, TokenId> =
-                per_tier.iter().flatten().copied().zip(ids_by_tier.iter().flatten().copied()).collect();
-            for (i, q) in qs.iter().enumerate() {
-                self.compare(key, q, &per_tier, &ids, &r.outputs[i], out);
+            st.add(&r, per_tier.len());
+            for (q, got) in qs.iter().zip(&r.outputs) {
+                self.compare(self.seqs[si].0, q, &per_tier, &ids, got, out);
             }
         }
         for p in &mut self.placers {
@@ -383,6 +342,61 @@ impl PamSystem {
         Ok(st)
     }
 
+    /// Every sequence's group of queries (FP16, pre-scaled by 1/sqrt(d)): each query head
+    /// keeps 1 - drift of its variance from the last step, so consecutive steps attend alike
+    /// (context locality, spec §7) when scores come from the queries.
+    fn next_queries(&mut self) -> Vec<Vec<Vec<u16>>> {
+        let m = self.cfg.model;
+        let group = m.q_heads / m.kv_heads;
+        let rng = &mut self.rng;
+        if self.query_heads.is_empty() {
+            self.query_heads = (0..self.seqs.len() * group)
+                .map(|_| (0..m.head_dim).map(|_| rng.random_range(-1.0f32..1.0)).collect())
+                .collect();
+        } else {
+            let (keep, renew) = ((1.0 - self.cfg.drift).sqrt() as f32, self.cfg.drift.sqrt() as f32);
+            for x in self.query_heads.iter_mut().flatten() {
+                *x = keep * *x + renew * rng.random_range(-1.0f32..1.0);
+            }
+        }
+        let qscale = 1.0 / (m.head_dim as f32).sqrt();
+        self.query_heads
+            .chunks(group)
+            .map(|g| g.iter().map(|q| q.iter().map(|&x| h(x * qscale)).collect()).collect())
+            .collect()
+    }
+
+    /// Each sequence's selected tokens, and the scores of all of them.
+    fn select(&mut self, queries: &[Vec<Vec<u16>>]) -> Result<(Vec<Vec<TokenId>>, Scores), SimError> {
+        let mut scores = Vec::new();
+        let mut selected = Vec::with_capacity(self.seqs.len());
+        let tokens = &self.tokens;
+        for ((_, list, src), qs) in self.seqs.iter_mut().zip(queries) {
+            // The new token is not scored in its arrival step: it has not been attended yet.
+            let older = &list[..list.len().saturating_sub(1)];
+            let q64: Vec<Vec<f64>> = qs.iter().map(|q| q.iter().map(|&x| f(x)).collect()).collect();
+            let s = src.select(older, &q64, |t| &tokens[t as usize].k64)?;
+            selected.push(s.iter().map(|&(t, _)| t).collect());
+            scores.extend(s);
+        }
+        Ok((selected, scores))
+    }
+
+    /// Where the selected tokens are, by tier, and which token is at each place. Counts the
+    /// activations the mapping rule balances.
+    fn locate(&mut self, sel: &[TokenId]) -> (Vec<Vec<PhysLoc>>, HashMap<PhysLoc, TokenId>) {
+        let mut per_tier: Vec<Vec<PhysLoc>> = vec![Vec::new(); self.placers.len()];
+        let mut ids = HashMap::with_capacity(sel.len());
+        for &id in sel {
+            let t = &self.tokens[id as usize];
+            let loc = self.table.get(t.seq, t.pos).expect("every stored token is in the table");
+            self.placers[loc.tier as usize].attended(&loc);
+            per_tier[loc.tier as usize].push(loc);
+            ids.insert(loc, id);
+        }
+        (per_tier, ids)
+    }
+
     /// The golden chain for one query: each tier's device in its stream order, the merge in
     /// tier order, and float64 over the same tokens.
     fn compare(
@@ -390,7 +404,7 @@ impl PamSystem {
         key: SeqKey,
         q: &[u16],
         per_tier: &[Vec<PhysLoc>],
-        ids: &std::collections::HashMap<PhysLoc, TokenId>,
+        ids: &HashMap<PhysLoc, TokenId>,
         r: &QueryOutput,
         out: &mut DecodeOutcome,
     ) {
@@ -401,7 +415,7 @@ impl PamSystem {
         };
         let (_, want) = self.tiers.golden(q, per_tier, kv);
         if want != *r {
-            out.mismatches.push(format!("{key:?}: RTL output differs from the golden chain"));
+            out.mismatches.push(format!("{key:?}: the devices' output differs from the golden chain"));
         }
         let k64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(l).0.iter().map(|&x| f(x))).collect();
         let v64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(l).1.iter().map(|&x| f(x))).collect();

@@ -3,13 +3,16 @@
 //! the final merge in the HBM tier, and the step's migrations overlapping them.
 //!
 //! The devices are separate models simulated one after the other; this trace puts each run
-//! where it happens in the system's time: every tier starts when the query has crossed its
-//! link, and the merge starts when the slowest tier's partial is back.
+//! where it happens in the system's time: every tier starts when the query group has crossed
+//! its link, and the merge starts when the slowest tier's partials are back. A tier of several
+//! devices shows its slowest one.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::pamattention::GroupStep;
 use crate::kernel::Ps;
+use crate::kv::location::PhysLoc;
 
 /// Signals of the trace: (name, width).
 const SIGNALS: [(&str, u32); 11] = [
@@ -45,15 +48,32 @@ impl StepTrace {
         self.events.push((at, sig as usize, value));
     }
 
+    /// Query group `query` (the index of its first query) attending from `at`: per tier, its
+    /// slowest device's queries out, run and partials back; then the merge.
+    pub fn group(&mut self, at: Ps, query: u64, r: &GroupStep, per_tier: &[Vec<PhysLoc>]) {
+        self.set(at, Sig::Query, query);
+        let mut slowest = 0;
+        for (t, locs) in per_tier.iter().enumerate() {
+            let Some(w) = r.slowest_in(t) else { continue };
+            let (go, run) = (at + w.link_ps[0], at + w.link_ps[0] + w.run.ps);
+            self.link(t, at, go);
+            self.tier(t, go, run, locs.len() as u64);
+            self.link(t, run, at + w.span_ps());
+            slowest = slowest.max(w.span_ps());
+        }
+        self.set(at + slowest, Sig::Merge, 1);
+        self.set(at + r.ps, Sig::Merge, 0);
+    }
+
     /// Tier `t` (0 HBM, 1 DDR, 2 SSD) busy from `from` to `to` on `tokens` tokens.
-    pub fn tier(&mut self, t: usize, from: Ps, to: Ps, tokens: u64) {
+    fn tier(&mut self, t: usize, from: Ps, to: Ps, tokens: u64) {
         self.events.push((from, 2 + 2 * t, 1));
         self.events.push((from, 3 + 2 * t, tokens));
         self.events.push((to, 2 + 2 * t, 0));
     }
 
     /// Tier `t`'s link carrying data from `from` to `to` (one bit per tier).
-    pub fn link(&mut self, t: usize, from: Ps, to: Ps) {
+    fn link(&mut self, t: usize, from: Ps, to: Ps) {
         self.events.push((from, 8, 1 << (16 + t)));
         self.events.push((to, 8, 1 << (32 + t)));
     }
