@@ -58,6 +58,10 @@ fn calibrated_partials_are_the_rtl_partials() {
         let (f, r) = (fast.run(&subset).unwrap(), rtl.run(&subset).unwrap());
         assert_eq!(f.partials, r.partials, "{}", preset.name());
         assert_eq!(f.tokens_per_pu, r.tokens_per_pu);
+        // The RUs merge a fixed number of partials per query: their time does not depend on
+        // the tokens.
+        assert!(r.reduce_ps > 0 && r.reduce_ps < r.ps);
+        assert!(f.reduce_ps.abs_diff(r.reduce_ps) <= 3, "RU time {} vs RTL {}", f.reduce_ps, r.reduce_ps);
         println!("{}: calibrated {} ns, RTL {} ns", preset.name(), f.ps / 1000, r.ps / 1000);
         assert!(fast.run(&[pam::kv::location::PhysLoc { row: 9999, ..locs[0] }]).is_err(), "no token there");
     }

@@ -56,6 +56,8 @@ pub struct Calibration {
     pub tokens: usize,
     /// ps = coef . [1, a, b, c, g - 1] (see the module doc).
     pub coef: [f64; TERMS],
+    /// The RUs' share of a run, per query (the same for every run at one head dimension).
+    pub reduce_ps_per_query: f64,
     /// Largest and mean |predicted - RTL| / RTL over the held-out runs ...
     pub max_rel_err: f64,
     pub mean_rel_err: f64,
@@ -229,6 +231,7 @@ impl Calibration {
         }
         let mut xs = Vec::new();
         let mut ys = Vec::new();
+        let mut reduce_per_query = Vec::new();
         for _ in 0..FIT_RUNS + CHECK_RUNS {
             // From a cold cache, from the registers the last run left, or after fresh writes.
             match rng.random_range(0..3) {
@@ -256,6 +259,7 @@ impl Calibration {
             let run = dev.run(&subset)?;
             xs.push(features(preset, &mut dies, &subset, &schedule(preset, &subset, dim), g));
             ys.push(run.ps as f64);
+            reduce_per_query.push(run.reduce_ps as f64 / g as f64);
             dies.finish(run.ps as f64 / 1e3);
         }
         let coef = fit(&xs[..FIT_RUNS], &ys[..FIT_RUNS]);
@@ -269,6 +273,7 @@ impl Calibration {
             own_pu_clock,
             tokens: n,
             coef,
+            reduce_ps_per_query: reduce_per_query.iter().sum::<f64>() / reduce_per_query.len() as f64,
             max_rel_err: errs.iter().copied().fold(0.0, f64::max),
             mean_rel_err: errs.iter().sum::<f64>() / errs.len() as f64,
             total_rel_err: (sum_p - sum_y).abs() / sum_y.max(1.0),
@@ -380,6 +385,7 @@ impl AttentionDevice for CalibratedDevice {
             partials,
             cycles: RunBreakdown::default(),
             ps: ps.round() as Ps,
+            reduce_ps: (self.cal.reduce_ps_per_query * self.qs.len() as f64).round() as Ps,
             tokens_per_pu: per_pu.iter().map(Vec::len).collect(),
             err,
         })

@@ -66,8 +66,10 @@ pub struct DeviceRun {
     pub partials: Vec<Partial>,
     /// Clocks of each phase: memory clocks for streaming, the PU/RU clock for the rest.
     pub cycles: RunBreakdown,
-    /// Wall time of the run in simulated picoseconds.
+    /// Wall time of the run in simulated picoseconds ...
     pub ps: Ps,
+    /// ... of which the RUs' reductions took this much.
+    pub reduce_ps: Ps,
     pub tokens_per_pu: Vec<usize>,
     /// A PU or RU raised its error flag, or a beat reached a full PU buffer.
     pub err: bool,
@@ -224,6 +226,7 @@ impl PimDevice {
         Ok(DeviceRun {
             partials,
             ps: stream_ps + (drain + ru_first + ru_device) * pu_ps,
+            reduce_ps: (ru_first + ru_device) * pu_ps,
             cycles: RunBreakdown { stream, pu_drain: drain, ru_first_level: ru_first, ru_device },
             tokens_per_pu: per_pu.iter().map(Vec::len).collect(),
             err,

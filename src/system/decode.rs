@@ -72,13 +72,17 @@ pub struct StepStats {
     pub tokens: [usize; 3],
     pub admitted: [usize; 3],
     pub tokens_migrated: usize,
-    /// Local attention, summed over the step's queries, per tier.
+    /// Local attention, summed over the step's query groups, per tier (its slowest device) ...
     pub attention_ns: [f64; 3],
+    /// ... of which the devices' RUs reduced for this long.
+    pub reduce_ns: [f64; 3],
+    /// The final merges across tiers in the HBM tier's RU.
     pub merge_ns: f64,
-    /// Queries out to the tiers and partials back, summed over the step's queries, per tier.
+    /// Queries out to the tiers and partials back, summed over the step's query groups, per
+    /// tier.
     pub link_ns: [f64; 3],
     pub migration_ns: f64,
-    /// The step's queries one after the other, each its slowest tier plus the merge.
+    /// The step's query groups one after the other, each its slowest tier plus the merges.
     pub attention_total_ns: f64,
     /// The step: attention, with migration overlapping it (spec §8).
     pub latency_ns: f64,
@@ -93,6 +97,7 @@ impl StepStats {
         for t in 0..tiers {
             if let Some(w) = r.slowest_in(t) {
                 self.attention_ns[t] += w.run.ps as f64 / 1e3;
+                self.reduce_ns[t] += w.run.reduce_ps as f64 / 1e3;
                 self.link_ns[t] += (w.link_ps[0] + w.link_ps[1]) as f64 / 1e3;
                 slowest = slowest.max(w.span_ps());
             }
