@@ -220,6 +220,8 @@ fn impossible_systems_are_rejected() {
     assert!(t.contains("system.capacity") && t.contains("hbm-s") && t.contains("at most"), "{t}");
     let t = bad_scenario(&sys.replace("policy: pam", "policy: pam\n  devices: {hbm: 0, ddr: 1, ssd: 1}"));
     assert!(t.contains("system.devices") && t.contains("1..=8"), "{t}");
+    let t = bad_scenario(&sys.replace("policy: pam", "policy: pam\n  device_models: {ssd: verilog}"));
+    assert!(t.contains("system.device_models.ssd") && t.contains("calibrated"), "{t}");
     let t = bad_scenario(&sys.replace("kv_heads: 2", "kv_heads: 3"));
     assert!(t.contains("system.model"), "{t}");
 }
