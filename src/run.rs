@@ -167,6 +167,7 @@ pub fn run_tier(index: usize, spec: &TierSpec, opts: &RunOptions) -> TierTotals 
                 t.breakdown.pu_drain += o.breakdown.pu_drain;
                 t.breakdown.ru_first_level += o.breakdown.ru_first_level;
                 t.breakdown.ru_device += o.breakdown.ru_device;
+                t.breakdown.ru_span += o.breakdown.ru_span;
                 let c = &o.commands;
                 let b = &mut t.bank_commands;
                 (b.act, b.rd, b.wr, b.pre, b.refresh) =

@@ -56,8 +56,10 @@ pub struct Calibration {
     pub tokens: usize,
     /// ps = coef . [1, a, b, c, g - 1] (see the module doc).
     pub coef: [f64; TERMS],
-    /// The RUs' share of a run, per query (the same for every run at one head dimension).
-    pub reduce_ps_per_query: f64,
+    /// The RUs' share of a run, which depends only on the group size g at one head dimension:
+    /// `reduce_ps[0] + (g - 1) reduce_ps[1]` (the reduction pipeline's fill, then one query
+    /// per slowest stage).
+    pub reduce_ps: [f64; 2],
     /// Largest and mean |predicted - RTL| / RTL over the held-out runs ...
     pub max_rel_err: f64,
     pub mean_rel_err: f64,
@@ -231,8 +233,8 @@ impl Calibration {
         }
         let mut xs = Vec::new();
         let mut ys = Vec::new();
-        let mut reduce_per_query = Vec::new();
-        for _ in 0..FIT_RUNS + CHECK_RUNS {
+        let mut reduces = Vec::new();
+        for i in 0..FIT_RUNS + CHECK_RUNS {
             // From a cold cache, from the registers the last run left, or after fresh writes.
             match rng.random_range(0..3) {
                 0 => {
@@ -252,14 +254,15 @@ impl Calibration {
             let count = ((n as f64).ln() * rng.random::<f64>()).exp().round() as usize;
             let subset: Vec<PhysLoc> =
                 sample(&mut rng, n, count.clamp(1, n)).into_iter().map(|j| stored[j].0).collect();
-            let g = rng.random_range(1..=MAX_GROUP);
+            // Every group size in turn, fitted and held out alike.
+            let g = 1 + i % MAX_GROUP;
             let qs: Vec<Vec<u16>> =
                 (0..g).map(|_| (0..dim).map(|_| h(rng.random_range(-0.2..0.2))).collect()).collect();
             dev.load_queries(&qs)?;
             let run = dev.run(&subset)?;
             xs.push(features(preset, &mut dies, &subset, &schedule(preset, &subset, dim), g));
             ys.push(run.ps as f64);
-            reduce_per_query.push(run.reduce_ps as f64 / g as f64);
+            reduces.push((g, run.reduce_ps as f64));
             dies.finish(run.ps as f64 / 1e3);
         }
         let coef = fit(&xs[..FIT_RUNS], &ys[..FIT_RUNS]);
@@ -273,12 +276,24 @@ impl Calibration {
             own_pu_clock,
             tokens: n,
             coef,
-            reduce_ps_per_query: reduce_per_query.iter().sum::<f64>() / reduce_per_query.len() as f64,
+            reduce_ps: reduce_fit(&reduces),
             max_rel_err: errs.iter().copied().fold(0.0, f64::max),
             mean_rel_err: errs.iter().sum::<f64>() / errs.len() as f64,
             total_rel_err: (sum_p - sum_y).abs() / sum_y.max(1.0),
         })
     }
+}
+
+/// The reduction time of one query and of each further one, from (g, ps) pairs: the mean at
+/// g = 1, and the mean slope above it (the calibration draws g from 1..=MAX_GROUP).
+fn reduce_fit(runs: &[(usize, f64)]) -> [f64; 2] {
+    let mean = |it: &mut dyn Iterator<Item = f64>| {
+        let v: Vec<f64> = it.collect();
+        v.iter().sum::<f64>() / v.len().max(1) as f64
+    };
+    let one = mean(&mut runs.iter().filter(|r| r.0 == 1).map(|r| r.1));
+    let next = mean(&mut runs.iter().filter(|r| r.0 > 1).map(|r| (r.1 - one) / (r.0 - 1) as f64));
+    [one, next]
 }
 
 fn predict(coef: &[f64; TERMS], x: &[f64; TERMS]) -> f64 {
@@ -385,7 +400,7 @@ impl AttentionDevice for CalibratedDevice {
             partials,
             cycles: RunBreakdown::default(),
             ps: ps.round() as Ps,
-            reduce_ps: (self.cal.reduce_ps_per_query * self.qs.len() as f64).round() as Ps,
+            reduce_ps: (self.cal.reduce_ps[0] + (self.qs.len() - 1) as f64 * self.cal.reduce_ps[1]).round() as Ps,
             tokens_per_pu: per_pu.iter().map(Vec::len).collect(),
             err,
         })

@@ -18,11 +18,12 @@
 //! room, so the memory's back-pressure is the slowest context's. Each context is modelled by a
 //! Verilated `pam_pu` of its own (the RTL is the one-query PU; g of them side by side fed by one
 //! input bus is that PU with g contexts). The RUs are not replicated: a RU reduces the g
-//! queries' partials one after another.
+//! queries' partials one after another, and the two levels overlap (the first level reduces
+//! query i + 1 while the device RU reduces query i).
 //!
 //! Cycle accounting: streaming clocks, plus the slowest PU context's drain (contexts drain in
-//! parallel), plus the slowest first-level RU, plus the device RU (the RUs of one level work in
-//! parallel; each RU's cycles add up over the g queries).
+//! parallel), plus the span of the two-level reduction pipeline (the RUs of one level work in
+//! parallel; a query leaves the first level when its slowest RU is done).
 //!
 //! Clock domains: by default the PUs and RUs run on the memory clock. With
 //! [`PimDevice::with_pu_clock`] they run on their own clock (the tier's PU clock of spec §3:
@@ -52,11 +53,14 @@ pub struct RunBreakdown {
     pub ru_first_level: u64,
     /// The device RU, its reductions of every query added up.
     pub ru_device: u64,
+    /// The reductions from the first partial in to the last query's out: the first level
+    /// reduces query i + 1 while the device RU reduces query i.
+    pub ru_span: u64,
 }
 
 impl RunBreakdown {
     pub fn total(&self) -> u64 {
-        self.stream + self.pu_drain + self.ru_first_level + self.ru_device
+        self.stream + self.pu_drain + self.ru_span
     }
 }
 
@@ -208,16 +212,22 @@ impl PimDevice {
         let k = self.mem.pus_per_ru();
         let mut ru_busy = vec![0; self.rus.len()];
         let (mut ru_device, mut partials) = (0, Vec::with_capacity(g));
+        // Two-stage pipeline: when the first level is done with a query and when the device RU is.
+        let (mut first_done, mut device_done) = (0, 0);
         for qp in &parts {
             let mut groups = Vec::with_capacity(self.rus.len());
+            let mut slowest = 0;
             for ((ru, chunk), busy) in self.rus.iter_mut().zip(qp.chunks(k)).zip(&mut ru_busy) {
                 let r = ru.reduce(self.dim, chunk, false)?;
                 *busy += r.cycles;
+                slowest = slowest.max(r.cycles);
                 err |= r.err;
                 groups.push(merged(r.output));
             }
             let r = self.dev_ru.reduce(self.dim, &groups, false)?;
             ru_device += r.cycles;
+            first_done += slowest;
+            device_done = first_done.max(device_done) + r.cycles;
             err |= r.err;
             partials.push(merged(r.output));
         }
@@ -225,9 +235,9 @@ impl PimDevice {
         let pu_ps = self.pu_clock_mhz.map_or(mem_ps, |mhz| Clock::from_mhz("pu", mhz).period_ps);
         Ok(DeviceRun {
             partials,
-            ps: stream_ps + (drain + ru_first + ru_device) * pu_ps,
-            reduce_ps: (ru_first + ru_device) * pu_ps,
-            cycles: RunBreakdown { stream, pu_drain: drain, ru_first_level: ru_first, ru_device },
+            ps: stream_ps + (drain + device_done) * pu_ps,
+            reduce_ps: device_done * pu_ps,
+            cycles: RunBreakdown { stream, pu_drain: drain, ru_first_level: ru_first, ru_device, ru_span: device_done },
             tokens_per_pu: per_pu.iter().map(Vec::len).collect(),
             err,
         })
