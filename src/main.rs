@@ -24,6 +24,14 @@ struct Cli {
     cmd: Cmd,
 }
 
+/// A count that must be at least 1 (tokens, steps, repeats, jobs, head dimension).
+fn parse_count(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("'{s}' is not a count (a whole number, at least 1)")),
+    }
+}
+
 fn parse_seed(s: &str) -> Result<u64, String> {
     let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         Some(hex) => u64::from_str_radix(hex, 16),
@@ -67,7 +75,7 @@ enum Cmd {
         #[arg(long)]
         filter: Option<String>,
         /// Worker threads (default: available cores).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_count)]
         jobs: Option<usize>,
         /// Flip one bit of the golden model's result in the first N cases (checks the checker).
         #[arg(long, default_value_t = 0, hide = true)]
@@ -78,10 +86,10 @@ enum Cmd {
     /// Derives the target importance split x : y : 1 from each tier's measured attention
     /// throughput and prints the derivation.
     Xy {
-        #[arg(long, default_value_t = 128)]
+        #[arg(long, value_parser = parse_count, default_value_t = 128)]
         dim: usize,
         /// Tokens per tier device in the measurement.
-        #[arg(long, default_value_t = 1024)]
+        #[arg(long, value_parser = parse_count, default_value_t = 1024)]
         tokens: usize,
         #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
         seed: u64,
@@ -98,9 +106,9 @@ enum BenchCmd {
     /// Time to move the same tokens through the RTL migration interface and through the
     /// host-CPU path, and their ratio.
     Migration {
-        #[arg(long, default_value_t = 1024)]
+        #[arg(long, value_parser = parse_count, default_value_t = 1024)]
         tokens: usize,
-        #[arg(long, default_value_t = 128)]
+        #[arg(long, value_parser = parse_count, default_value_t = 128)]
         dim: usize,
         #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
         seed: u64,
@@ -109,11 +117,11 @@ enum BenchCmd {
     /// attention step time side by side.
     Policies {
         /// Target split x : y : 1 (default: derived from measured tier throughput, as `pam xy`).
-        #[arg(long)]
+        #[arg(long, requires = "y")]
         x: Option<f64>,
-        #[arg(long)]
+        #[arg(long, requires = "x")]
         y: Option<f64>,
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, value_parser = parse_count, default_value_t = 20)]
         steps: usize,
         #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
         seed: u64,
@@ -121,7 +129,7 @@ enum BenchCmd {
     /// The same decode run with every tier in RTL and on the fast model calibrated from it:
     /// host time, speedup, and simulated attention time per tier side by side.
     Calibrated {
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, value_parser = parse_count, default_value_t = 10)]
         steps: usize,
         #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
         seed: u64,
@@ -135,10 +143,10 @@ enum BenchCmd {
     /// Internal read bandwidth of each DRAM tier's device in RTL, every PU streaming, next to
     /// the column-access peak and the bound with row and refresh overheads.
     Bandwidth {
-        #[arg(long, default_value_t = 128)]
+        #[arg(long, value_parser = parse_count, default_value_t = 128)]
         dim: usize,
         /// Tokens per device (default: whole rows of every bank, up to 4096).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_count)]
         tokens: Option<usize>,
         /// Run the PUs on the tier's PU clock (666 / 500 MHz) behind dual-clock FIFOs instead of
         /// on the memory clock: the figure then includes the PUs' own limit.
@@ -151,11 +159,11 @@ enum BenchCmd {
     Pu {
         #[arg(long, default_value_t = 16)]
         lanes: usize,
-        #[arg(long, default_value_t = 128)]
+        #[arg(long, value_parser = parse_count, default_value_t = 128)]
         dim: usize,
-        #[arg(long, default_value_t = 4096)]
+        #[arg(long, value_parser = parse_count, default_value_t = 4096)]
         tokens: usize,
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..), default_value_t = 3)]
         repeats: u64,
         #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
         seed: u64,

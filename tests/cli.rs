@@ -225,3 +225,21 @@ fn impossible_systems_are_rejected() {
     let t = bad_scenario(&sys.replace("kv_heads: 2", "kv_heads: 3"));
     assert!(t.contains("system.model"), "{t}");
 }
+
+#[test]
+fn impossible_counts_are_rejected_before_anything_runs() {
+    for args in [
+        &["bench", "policies", "--steps", "0"][..],
+        &["bench", "calibrated", "--steps", "0"],
+        &["bench", "migration", "--tokens", "0"],
+        &["xy", "--tokens", "0"],
+        &["regress", "--jobs", "0"],
+        &["bench", "policies", "--x", "5"],
+    ] {
+        let o = pam(args);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {t}");
+        assert!(!t.contains("panicked"), "{t}");
+        assert!(t.contains(args[args.len() - 2]) || t.contains("--y"), "{args:?} names the option: {t}");
+    }
+}
