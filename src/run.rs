@@ -220,7 +220,9 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
     if opts.waves {
         sys.trace_step(traced);
     }
-    let out = sys.run()?;
+    // A step that fails ends the run; the steps before it are reported all the same.
+    let mut out = crate::system::decode::DecodeOutcome::default();
+    let stopped = sys.run_into(&mut out).err().map(|e| format!("stopped: {e}"));
     let mut waves = Vec::new();
     if let Some(trace) = sys.take_trace() {
         let path = opts.out.join(format!("system_step{traced:04}.vcd"));
@@ -237,7 +239,7 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         "  system: {} decode steps, {} queries, {} scores, policy {}, target {} : {} : 1, {} mismatches, max relative error vs float64 {:.3e} ({:.1} s)",
         out.steps.len(), out.queries, spec.scores.name(), spec.policy, spec.target.0, spec.target.1, out.mismatches.len(), out.max_rel_err_f64, started.elapsed().as_secs_f64()
     );
-    let per_device = sys.stored_per_device();
+    let per_device = &out.tokens_per_device;
     let calibrations: Vec<_> = sys.tiers().tiers.iter().map(|t| t.calibration.clone()).collect();
     for (t, name) in names.iter().enumerate() {
         println!(
@@ -281,6 +283,9 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
     for m in out.mismatches.iter().take(5) {
         println!("FAIL system: {m}");
     }
+    if let Some(e) = &stopped {
+        println!("FAIL system: {e}");
+    }
     for w in &waves {
         println!("    waves:  gtkwave {w} waveforms/step.gtkw");
     }
@@ -316,8 +321,9 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         "steps": out.steps,
         "mismatches": out.mismatches,
         "waves": waves,
+        "error": stopped,
     });
-    Ok(out.mismatches.is_empty())
+    Ok(out.mismatches.is_empty() && stopped.is_none())
 }
 
 /// The shipped GTKWave view that matches a dump (by the unit and width in its name).
@@ -415,14 +421,26 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> anyhow::Result<bool> {
         }
         summary["tiers"] = serde_json::Value::Object(tiers);
     }
+    // A system that cannot start is an error, but the sections before it keep their results.
+    let mut failed = None;
     if let Some(spec) = &sc.system {
-        ok &= run_system(spec, opts, &mut summary)?;
+        match run_system(spec, opts, &mut summary) {
+            Ok(passed) => ok &= passed,
+            Err(e) => {
+                summary["system"] = json!({ "error": format!("{e:#}") });
+                failed = Some(e);
+                ok = false;
+            }
+        }
     }
     summary["passed"] = json!(ok);
     let path = opts.out.join("summary.json");
     std::fs::write(&path, serde_json::to_string_pretty(&summary)? + "\n")
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     println!("  summary:  {}", path.display());
+    if let Some(e) = failed {
+        return Err(e.context(format!("the system section did not run (summary so far: {})", path.display())));
+    }
     println!("{}", if ok { "PASS" } else { "FAIL" });
     Ok(ok)
 }

@@ -217,11 +217,13 @@ impl Calibration {
         let mut dev = if own_pu_clock { preset.open_with_pu_clock(None)? } else { preset.open(None)? };
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut placer = preset.placer(dim)?;
-        // Tokens over as many rows and pages as a decode run's churn spreads them.
+        // Tokens over as many rows and pages as a decode run's churn spreads them, at most
+        // what the device holds.
         let n = match preset {
             TierPreset::Dram(_) => 2048,
             TierPreset::Flash(_) => 1024,
-        };
+        }
+        .min(preset.capacity(dim)?);
         let mut dies = FlashDies::default();
         let mut stored = Vec::with_capacity(n);
         for _ in 0..n {

@@ -76,6 +76,17 @@ impl TierPreset {
         }
     }
 
+    /// Tokens of head dimension `dim` one device holds.
+    pub fn capacity(&self, dim: usize) -> Result<usize, SimError> {
+        let err = |e: crate::kv::placement::PlacementError| SimError::Input(format!("{}: {e}", self.name()));
+        Ok(match self {
+            TierPreset::Dram(p) => {
+                DramPlacer::new(p.shape(dim), GroupPolicy::LeastActivated, 0, 0).map_err(err)?.capacity()
+            }
+            TierPreset::Flash(p) => FlashPlacer::new(p.shape(dim), 2, 0).map_err(err)?.capacity(),
+        })
+    }
+
     /// The host's mapping rule for this tier (spec §6).
     pub fn placer(&self, dim: usize) -> Result<Box<dyn Placer>, SimError> {
         let err = |e: crate::kv::placement::PlacementError| SimError::Input(format!("{}: {e}", self.name()));

@@ -229,14 +229,19 @@ pub struct FlashShape {
     pub token_bytes: usize,
 }
 
-/// Places tokens in one flash device: channel first, then die, then the next free page slot
-/// of that die (flash-translation-layer interleaving).
+/// Places tokens in one flash device: channel first, then die, then the next page slot of
+/// that die (flash-translation-layer interleaving). A slot freed by migration is reused by
+/// the next token its channel takes, as an FTL remaps logical slots: the device then rewrites
+/// that page (read, modify, program).
 #[derive(Clone, Debug)]
 pub struct FlashPlacer {
     shape: FlashShape,
     tier: u8,
     device: u16,
-    next: usize,
+    /// Never-used slots taken per channel, slots freed per channel, the channel next in turn.
+    fill: Vec<usize>,
+    free: Vec<Vec<PhysLoc>>,
+    next_channel: usize,
 }
 
 impl FlashPlacer {
@@ -247,36 +252,57 @@ impl FlashPlacer {
         if shape.token_bytes == 0 || shape.token_bytes > shape.page_bytes {
             return Err(PlacementError::TokenLargerThanRow { need: shape.token_bytes, have: shape.page_bytes });
         }
-        Ok(FlashPlacer { shape, tier, device, next: 0 })
+        let (fill, free) = (vec![0; shape.channels], vec![Vec::new(); shape.channels]);
+        Ok(FlashPlacer { shape, tier, device, fill, free, next_channel: 0 })
+    }
+
+    fn channel_capacity(&self) -> usize {
+        let s = self.shape;
+        s.dies_per_channel * s.pages_per_die * (s.page_bytes / s.token_bytes)
     }
 
     pub fn capacity(&self) -> usize {
-        let s = self.shape;
-        s.channels * s.dies_per_channel * s.pages_per_die * (s.page_bytes / s.token_bytes)
+        self.shape.channels * self.channel_capacity()
+    }
+
+    fn is_full(&self) -> bool {
+        (0..self.shape.channels).all(|c| self.free[c].is_empty() && self.fill[c] >= self.channel_capacity())
     }
 
     pub fn place(&mut self) -> Result<PhysLoc, PlacementError> {
-        if self.next >= self.capacity() {
-            return Err(PlacementError::Full { capacity: self.capacity() });
-        }
         let s = self.shape;
-        let i = self.next;
-        self.next += 1;
-        let (channel, rest) = (i % s.channels, i / s.channels);
-        let (die, slot) = (rest % s.dies_per_channel, rest / s.dies_per_channel);
-        let per_page = s.page_bytes / s.token_bytes;
-        Ok(PhysLoc {
-            tier: self.tier,
-            device: self.device,
-            bank_group: channel as u16,
-            bank: die as u16,
-            row: (slot / per_page) as u32,
-            col: ((slot % per_page) * s.token_bytes) as u32,
-        })
+        for k in 0..s.channels {
+            let c = (self.next_channel + k) % s.channels;
+            let loc = match self.free[c].pop() {
+                Some(loc) => loc,
+                None if self.fill[c] < self.channel_capacity() => {
+                    let i = self.fill[c];
+                    self.fill[c] += 1;
+                    let (die, slot) = (i % s.dies_per_channel, i / s.dies_per_channel);
+                    let per_page = s.page_bytes / s.token_bytes;
+                    PhysLoc {
+                        tier: self.tier,
+                        device: self.device,
+                        bank_group: c as u16,
+                        bank: die as u16,
+                        row: (slot / per_page) as u32,
+                        col: ((slot % per_page) * s.token_bytes) as u32,
+                    }
+                }
+                None => continue,
+            };
+            self.next_channel = (c + 1) % s.channels;
+            return Ok(loc);
+        }
+        Err(PlacementError::Full { capacity: self.capacity() })
+    }
+
+    /// Returns a token's slot (after migration) for reuse.
+    pub fn release(&mut self, loc: PhysLoc) {
+        self.free[loc.bank_group as usize].push(loc);
     }
 }
 
-/// One device's placer.
 #[derive(Clone, Debug)]
 pub enum DevicePlacer {
     Dram(DramPlacer),
@@ -287,7 +313,7 @@ impl DevicePlacer {
     fn is_full(&self) -> bool {
         match self {
             DevicePlacer::Dram(p) => p.is_full(),
-            DevicePlacer::Flash(p) => p.next >= p.capacity(),
+            DevicePlacer::Flash(p) => p.is_full(),
         }
     }
 
@@ -337,13 +363,13 @@ impl TierPlacer {
         Ok(loc)
     }
 
-    /// Frees a token's place. Flash is written log-style: a moved token's page slot is not
-    /// reused.
+    /// Frees a token's place for reuse.
     pub fn release(&mut self, loc: PhysLoc) {
         let d = loc.device as usize;
         self.stored[d] -= 1;
-        if let DevicePlacer::Dram(p) = &mut self.devices[d] {
-            p.release(loc);
+        match &mut self.devices[d] {
+            DevicePlacer::Dram(p) => p.release(loc),
+            DevicePlacer::Flash(p) => p.release(loc),
         }
     }
 
@@ -440,5 +466,21 @@ mod tests {
         assert_eq!(l.iter().map(|x| x.bank_group).collect::<Vec<_>>(), vec![0, 1, 2, 3, 0, 1, 2, 3, 0]);
         assert_eq!(l.iter().map(|x| x.bank).collect::<Vec<_>>(), vec![0, 0, 0, 0, 1, 1, 1, 1, 0]);
         assert_eq!((l[8].row, l[8].col), (0, 512));
+    }
+
+    #[test]
+    fn flash_reuses_freed_slots_and_fills_up_exactly() {
+        let s = FlashShape { channels: 2, dies_per_channel: 2, pages_per_die: 1, page_bytes: 1024, token_bytes: 512 };
+        let mut p = FlashPlacer::new(s, 2, 0).unwrap();
+        let all: Vec<PhysLoc> = (0..8).map(|_| p.place().unwrap()).collect();
+        assert_eq!(all.iter().collect::<std::collections::HashSet<_>>().len(), 8);
+        assert_eq!(p.place(), Err(PlacementError::Full { capacity: 8 }));
+        p.release(all[5]);
+        p.release(all[2]);
+        // The freed slots come back, still taking the channels in turn.
+        let again = [p.place().unwrap(), p.place().unwrap()];
+        assert_eq!(again.map(|l| l.bank_group), [0, 1]);
+        assert_eq!(again.iter().collect::<std::collections::HashSet<_>>(), [all[2], all[5]].iter().collect());
+        assert!(p.place().is_err());
     }
 }

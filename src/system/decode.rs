@@ -114,6 +114,8 @@ pub struct DecodeOutcome {
     pub max_rel_err_f64: f64,
     /// Importance split (HBM, DDR, SSD) after each step.
     pub splits: Vec<[f64; 3]>,
+    /// Tokens each device of each tier holds after the last step completed.
+    pub tokens_per_device: Vec<Vec<usize>>,
 }
 
 /// One KV vector of one sequence position.
@@ -157,6 +159,11 @@ pub fn tier_placer(preset: &TierPreset, t: usize, devices: usize, dim: usize) ->
         })
         .collect::<Result<Vec<_>, PlacementError>>()?;
     Ok(TierPlacer::new(devs))
+}
+
+/// A place for a token in tier `t`, after `steps` decode steps.
+fn place(placers: &mut [TierPlacer], t: Tier, steps: usize) -> Result<PhysLoc, SimError> {
+    placers[t.index()].place().map_err(|e| SimError::Input(format!("after {steps} decode steps: {t:?} tier: {e}")))
 }
 
 fn h(x: f32) -> u16 {
@@ -251,7 +258,7 @@ impl PamSystem {
 
     fn place_admitted(&mut self, admitted: &[(TokenId, Tier)]) -> Result<(), SimError> {
         for &(id, tier) in admitted {
-            let loc = self.placers[tier.index()].place().map_err(|e| SimError::Input(e.to_string()))?;
+            let loc = place(&mut self.placers, tier, self.steps_done)?;
             let t = &self.tokens[id as usize];
             self.tiers.device(&loc)?.write_token(&loc, &t.k, &t.v)?;
             self.table.set(t.seq, t.pos, loc);
@@ -279,7 +286,7 @@ impl PamSystem {
         for (id, from, to) in net.into_iter().filter(|(_, from, to)| from != to) {
             let t = &self.tokens[id as usize];
             let Some(old) = self.table.get(t.seq, t.pos) else { continue };
-            let new = self.placers[to.index()].place().map_err(|e| SimError::Input(e.to_string()))?;
+            let new = place(&mut self.placers, to, self.steps_done)?;
             self.placers[from.index()].release(old);
             self.table.set(t.seq, t.pos, new);
             batch.push(TokenMove { from: old, to: new, k: &t.k, v: &t.v });
@@ -290,12 +297,20 @@ impl PamSystem {
     /// Runs the configured decode steps.
     pub fn run(&mut self) -> Result<DecodeOutcome, SimError> {
         let mut out = DecodeOutcome::default();
+        self.run_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// As [`Self::run`], into `out`: when a step fails, `out` keeps the steps before it.
+    pub fn run_into(&mut self, out: &mut DecodeOutcome) -> Result<(), SimError> {
+        out.tokens_per_device = self.stored_per_device();
         for _ in 0..self.cfg.steps {
-            let stats = self.step(&mut out)?;
+            let stats = self.step(out)?;
             out.steps.push(stats);
             out.splits.push(self.pool.table().split().unwrap_or([0.0; 3]));
+            out.tokens_per_device = self.stored_per_device();
         }
-        Ok(out)
+        Ok(())
     }
 
     fn step(&mut self, out: &mut DecodeOutcome) -> Result<StepStats, SimError> {
