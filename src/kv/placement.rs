@@ -230,9 +230,9 @@ pub struct FlashShape {
 }
 
 /// Places tokens in one flash device: channel first, then die, then the next page slot of
-/// that die (flash-translation-layer interleaving). A slot freed by migration is reused by
-/// the next token its channel takes, as an FTL remaps logical slots: the device then rewrites
-/// that page (read, modify, program).
+/// that die (flash-translation-layer interleaving). Pages are written log-style while the
+/// device has never-used slots; then slots freed by migration are reused, channels still in
+/// turn, as an FTL reclaims them (the device rewrites such a page: read, modify, program).
 #[derive(Clone, Debug)]
 pub struct FlashPlacer {
     shape: FlashShape,
@@ -271,30 +271,29 @@ impl FlashPlacer {
 
     pub fn place(&mut self) -> Result<PhysLoc, PlacementError> {
         let s = self.shape;
-        for k in 0..s.channels {
-            let c = (self.next_channel + k) % s.channels;
-            let loc = match self.free[c].pop() {
-                Some(loc) => loc,
-                None if self.fill[c] < self.channel_capacity() => {
-                    let i = self.fill[c];
-                    self.fill[c] += 1;
-                    let (die, slot) = (i % s.dies_per_channel, i / s.dies_per_channel);
-                    let per_page = s.page_bytes / s.token_bytes;
-                    PhysLoc {
-                        tier: self.tier,
-                        device: self.device,
-                        bank_group: c as u16,
-                        bank: die as u16,
-                        row: (slot / per_page) as u32,
-                        col: ((slot % per_page) * s.token_bytes) as u32,
-                    }
-                }
-                None => continue,
-            };
-            self.next_channel = (c + 1) % s.channels;
-            return Ok(loc);
-        }
-        Err(PlacementError::Full { capacity: self.capacity() })
+        let turn = |k: usize| (self.next_channel + k) % s.channels;
+        let loc = if let Some(c) = (0..s.channels).map(turn).find(|&c| self.fill[c] < self.channel_capacity()) {
+            let i = self.fill[c];
+            self.fill[c] += 1;
+            let (die, slot) = (i % s.dies_per_channel, i / s.dies_per_channel);
+            let per_page = s.page_bytes / s.token_bytes;
+            PhysLoc {
+                tier: self.tier,
+                device: self.device,
+                bank_group: c as u16,
+                bank: die as u16,
+                row: (slot / per_page) as u32,
+                col: ((slot % per_page) * s.token_bytes) as u32,
+            }
+        } else {
+            let c = (0..s.channels)
+                .map(turn)
+                .find(|&c| !self.free[c].is_empty())
+                .ok_or(PlacementError::Full { capacity: self.capacity() })?;
+            self.free[c].pop().expect("the channel has a freed slot")
+        };
+        self.next_channel = (loc.bank_group as usize + 1) % s.channels;
+        Ok(loc)
     }
 
     /// Returns a token's slot (after migration) for reuse.
@@ -477,10 +476,15 @@ mod tests {
         assert_eq!(p.place(), Err(PlacementError::Full { capacity: 8 }));
         p.release(all[5]);
         p.release(all[2]);
-        // The freed slots come back, still taking the channels in turn.
+        // Once no slot is new, the freed ones come back, still taking the channels in turn.
         let again = [p.place().unwrap(), p.place().unwrap()];
         assert_eq!(again.map(|l| l.bank_group), [0, 1]);
         assert_eq!(again.iter().collect::<std::collections::HashSet<_>>(), [all[2], all[5]].iter().collect());
         assert!(p.place().is_err());
+        // While never-used slots remain, pages are written log-style.
+        let mut p = FlashPlacer::new(s, 2, 0).unwrap();
+        let first = p.place().unwrap();
+        p.release(first);
+        assert_ne!(p.place().unwrap(), first);
     }
 }
