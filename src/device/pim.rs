@@ -135,11 +135,6 @@ impl PimDevice {
         self.mem.as_mut()
     }
 
-    /// Each PU position's query contexts (the loaded ones first).
-    pub fn pus(&mut self) -> &mut [Vec<PuSim>] {
-        &mut self.pus
-    }
-
     pub fn write_token(&mut self, loc: &PhysLoc, k: &[u16], v: &[u16]) -> Result<(), SimError> {
         self.mem.write_token(loc, k, v)
     }
