@@ -243,3 +243,17 @@ fn impossible_counts_are_rejected_before_anything_runs() {
         assert!(t.contains(args[args.len() - 2]) || t.contains("--y"), "{args:?} names the option: {t}");
     }
 }
+
+/// Every shipped scenario is valid (the long ones are run by hand, see the README).
+#[test]
+fn shipped_scenarios_validate() {
+    let mut n = 0;
+    for e in std::fs::read_dir("scenarios").unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "yaml") {
+            pam::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 4, "{n} scenarios");
+}
