@@ -3,8 +3,8 @@
 //! [`super::order`]) and the time of a linear model fitted to measured RTL runs.
 //!
 //! Calibration ([`Calibration::measure`]) fills a Verilated device of the preset with random
-//! tokens, runs local attention over random subsets of them with random query-group sizes
-//! (each from a cold cache), and fits by least squares
+//! tokens, runs local attention over random subsets of them for query groups of every size up
+//! to [`MAX_GROUP`], and fits by least squares
 //!
 //! `ps = c0 + c1 a + c2 b + c3 c + c4 (g - 1)`
 //!
@@ -12,12 +12,13 @@
 //! reads one slot of every bank per step), c = tokens of the busiest PU; for flash, a = array
 //! time of the busiest die in ns (tPROG of writes its page register holds, tR per page read
 //! unless the register holds the page), b = tokens of the busiest channel (its transfers), c =
-//! tokens of the busiest PU; g is the query-group size (the RUs reduce each query in turn).
-//! Held-out runs measure how well the fit predicts the RTL. A DRAM run that meets a refresh
-//! takes about tRFC longer; the fit spreads that over all runs, so single runs can be off by
-//! that much while their sum is not.
-//! Calibration runs start from every state a decode run meets: cold caches, page registers
-//! left by the last run, and registers holding fresh writes.
+//! tokens of the busiest PU; g is the query-group size (each further query adds a stage of the
+//! RUs' pipeline). The RUs' own time is fitted on its own, per group size.
+//!
+//! The runs start from every state a decode run meets: cold caches, page registers left by the
+//! last run, and registers holding fresh writes. Held-out runs measure how well the fit
+//! predicts the RTL. A DRAM run that meets a refresh takes about tRFC longer; the fit spreads
+//! that over all runs, so single runs can be off by that much while their sum is not.
 
 use std::collections::{HashMap, HashSet};
 

@@ -1,7 +1,7 @@
 //! Token migrations between the tiers' devices during decode (spec §8), over one of two paths:
 //!
 //! * [`MigrationPath::Interface`]: the Verilated migration interface (`rtl/mig/`) of the
-//!   sending tier's controller. Every moved token is read back from its source device, checked
+//!   sending device's controller. Every moved token is read back from its source device, checked
 //!   against the host's copy and laid out as beats of the source layout; the interface
 //!   reorders the reads, re-lays the token out in its buffer and issues the writes in the
 //!   target layout; the bytes it wrote are what the target device stores. Interfaces of
