@@ -36,8 +36,6 @@ impl DeviceModel {
 pub type KvOf<'a, 'k> = &'a dyn Fn(&PhysLoc) -> (&'k [u16], &'k [u16]);
 
 pub trait AttentionDevice: Send {
-    /// Which model this is, for reports (`rtl` or `calibrated`).
-    fn kind(&self) -> &'static str;
     /// Writes one token's K and V (FP16, the head dimension each) at `loc`.
     fn write_token(&mut self, loc: &PhysLoc, k: &[u16], v: &[u16]) -> Result<(), SimError>;
     /// Reads a token of head dimension `dim` back: (k, v).
@@ -55,10 +53,6 @@ pub trait AttentionDevice: Send {
 }
 
 impl AttentionDevice for PimDevice {
-    fn kind(&self) -> &'static str {
-        "rtl"
-    }
-
     fn write_token(&mut self, loc: &PhysLoc, k: &[u16], v: &[u16]) -> Result<(), SimError> {
         PimDevice::write_token(self, loc, k, v)
     }

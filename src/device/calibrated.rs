@@ -331,10 +331,6 @@ impl CalibratedDevice {
 }
 
 impl AttentionDevice for CalibratedDevice {
-    fn kind(&self) -> &'static str {
-        "calibrated"
-    }
-
     fn write_token(&mut self, loc: &PhysLoc, k: &[u16], v: &[u16]) -> Result<(), SimError> {
         if k.len() != self.cal.dim || v.len() != self.cal.dim {
             return Err(SimError::Input(format!(

@@ -291,7 +291,7 @@ impl PamSystem {
             self.table.set(t.seq, t.pos, new);
             batch.push(TokenMove { from: old, to: new, k: &t.k, v: &t.v });
         }
-        Ok((batch.len(), self.migrator.migrate(&mut self.tiers, &batch)?.ns))
+        Ok((batch.len(), self.migrator.migrate(&mut self.tiers, &batch)?))
     }
 
     /// Runs the configured decode steps.

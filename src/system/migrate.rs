@@ -98,14 +98,6 @@ fn from_bytes(b: &[u8], dim: usize) -> (Vec<u16>, Vec<u16>) {
     (read(0), read(half))
 }
 
-/// What a step's migrations took.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct MigrationTime {
-    pub ns: f64,
-    /// Interface clocks, summed over the sending devices.
-    pub cycles: u64,
-}
-
 pub struct Migrator {
     path: MigrationPath,
     dim: usize,
@@ -125,13 +117,10 @@ impl Migrator {
         Ok(Migrator { path, dim, ifs: HashMap::new() })
     }
 
-    pub fn path(&self) -> MigrationPath {
-        self.path
-    }
-
-    /// Moves every token, in order, from its source device to its target device. All sources
-    /// are read before any target is written, so a place freed by one move may receive another.
-    pub fn migrate(&mut self, tiers: &mut Tiers, moves: &[TokenMove]) -> Result<MigrationTime, SimError> {
+    /// Moves every token, in order, from its source device to its target device, and returns
+    /// the time it took (ns). All sources are read before any target is written, so a place
+    /// freed by one move may receive another.
+    pub fn migrate(&mut self, tiers: &mut Tiers, moves: &[TokenMove]) -> Result<f64, SimError> {
         let mut held = Vec::with_capacity(moves.len());
         for mv in moves {
             let (k, v) = tiers.device(&mv.from)?.read_token(&mv.from, self.dim)?;
@@ -147,7 +136,7 @@ impl Migrator {
                     tiers.device(&mv.to)?.write_token(&mv.to, &k, &v)?;
                 }
                 let tb = token_bytes(self.dim);
-                Ok(MigrationTime { ns: host_cpu_path_ns(moves.len(), tb), cycles: 0 })
+                Ok(host_cpu_path_ns(moves.len(), tb))
             }
             MigrationPath::Interface => self.through_interfaces(tiers, moves, &held),
         }
@@ -158,7 +147,7 @@ impl Migrator {
         tiers: &mut Tiers,
         moves: &[TokenMove],
         held: &[Vec<u8>],
-    ) -> Result<MigrationTime, SimError> {
+    ) -> Result<f64, SimError> {
         let tb = token_bytes(self.dim);
         // One run per (sending device, receiving device): addresses name no device.
         let ends = |m: &TokenMove| (m.from.tier, m.from.device, m.to.tier, m.to.device);
@@ -197,7 +186,7 @@ impl Migrator {
             }
         }
         let slowest = per_sender.values().copied().max().unwrap_or(0);
-        Ok(MigrationTime { ns: slowest as f64 * 1e3 / MIG_CLOCK_MHZ, cycles: per_sender.values().sum() })
+        Ok(slowest as f64 * 1e3 / MIG_CLOCK_MHZ)
     }
 }
 
