@@ -261,6 +261,24 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
             );
         }
     }
+    if !out.steps.is_empty() {
+        let n = out.steps.len() as f64;
+        let mean =
+            |f: &dyn Fn(&crate::system::decode::StepStats) -> f64| out.steps.iter().map(f).sum::<f64>() / n / 1e3;
+        let per_tier = |f: &dyn Fn(&crate::system::decode::StepStats, usize) -> f64| {
+            (0..3).map(|t| format!("{} {:.1}", names[t], mean(&|s| f(s, t)))).collect::<Vec<_>>().join(", ")
+        };
+        println!(
+            "    mean step {:.1} us: attention {:.1} us (in us, local per tier: {}; of which in-device reductions: {}; links: {}; final merges {:.1}), migration {:.1} us overlapping it",
+            mean(&|s| s.latency_ns),
+            mean(&|s| s.attention_total_ns),
+            per_tier(&|s, t| s.attention_ns[t]),
+            per_tier(&|s, t| s.reduce_ns[t]),
+            per_tier(&|s, t| s.link_ns[t]),
+            mean(&|s| s.merge_ns),
+            mean(&|s| s.migration_ns)
+        );
+    }
     let moved: Vec<usize> = out.steps.iter().map(|s| s.tokens_migrated).collect();
     let mig_ns: f64 = out.steps.iter().map(|s| s.migration_ns).sum();
     println!(
