@@ -69,10 +69,6 @@ impl Outcome {
     }
 }
 
-fn f16_to_f64(h: u16) -> f64 {
-    f32::from_bits(golden::fp::fp16_to_fp32(h)) as f64
-}
-
 /// Runs `p` through the RTL and the golden model and compares them.
 pub fn check(p: &Problem, units: &mut Units) -> Result<Outcome, SimError> {
     check_with(p, units, false)
@@ -140,12 +136,12 @@ pub fn check_with(p: &Problem, units: &mut Units, inject_fault: bool) -> Result<
         out.lse = lse;
     }
 
-    let q: Vec<f64> = p.q.iter().map(|&x| f16_to_f64(x)).collect();
-    let k: Vec<f64> = p.k.iter().map(|&x| f16_to_f64(x)).collect();
-    let v: Vec<f64> = p.v.iter().map(|&x| f16_to_f64(x)).collect();
+    let q: Vec<f64> = p.q.iter().map(|&x| golden::fp::fp16_to_f64(x)).collect();
+    let k: Vec<f64> = p.k.iter().map(|&x| golden::fp::fp16_to_f64(x)).collect();
+    let v: Vec<f64> = p.v.iter().map(|&x| golden::fp::fp16_to_f64(x)).collect();
     out.within_bound = true;
     if let Some(r) = golden::reference::attention(&q, &k, &v) {
-        let o: Vec<f64> = out.out.iter().map(|&x| f16_to_f64(x)).collect();
+        let o: Vec<f64> = out.out.iter().map(|&x| golden::fp::fp16_to_f64(x)).collect();
         out.rel_err_f64 = Some(golden::reference::rel_err(&o, &r.out));
         out.lse_abs_err = Some((f32::from_bits(out.lse) as f64 - r.lse).abs());
         out.within_bound = golden::reference::within_bound(&o, &r);

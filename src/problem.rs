@@ -5,7 +5,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::golden::fp::fp32_to_fp16;
+use crate::golden::fp::fp16_of;
 
 /// Ranges a problem is drawn from (the `datapath` section of a scenario).
 #[derive(Clone, Debug)]
@@ -69,10 +69,6 @@ pub fn case_seed(run_seed: u64, index: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn h(x: f32) -> u16 {
-    fp32_to_fp16(x.to_bits())
-}
-
 impl Problem {
     pub fn dim(&self) -> usize {
         self.q.len()
@@ -89,7 +85,7 @@ impl Problem {
         let Shape { pu_lanes, ru_lanes, dim, tokens, flavour, amp, tiles } = shape;
         let qscale = 1.0 / (dim as f32).sqrt();
         let raw_q: Vec<f32> = (0..dim).map(|_| rng.random_range(-amp..=amp)).collect();
-        let q: Vec<u16> = raw_q.iter().map(|&x| h(x * qscale)).collect();
+        let q: Vec<u16> = raw_q.iter().map(|&x| fp16_of(x * qscale)).collect();
         let mut k = Vec::with_capacity(tokens * dim);
         let mut v = Vec::with_capacity(tokens * dim);
         let shared_key: Vec<f32> = (0..dim).map(|_| rng.random_range(-amp..=amp)).collect();
@@ -101,8 +97,8 @@ impl Problem {
                     Flavour::Dominant if t == dominant => rq.signum() * amp.max(4.0),
                     _ => rng.random_range(-amp..=amp),
                 };
-                k.push(h(kx));
-                v.push(h(rng.random_range(-1.0f32..=1.0)));
+                k.push(fp16_of(kx));
+                v.push(fp16_of(rng.random_range(-1.0f32..=1.0)));
             }
         }
         Problem { seed, flavour, pu_lanes, ru_lanes, q, k, v, tiles }

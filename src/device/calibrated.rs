@@ -34,7 +34,7 @@ use super::ssd::FlashPreset;
 use super::tier::TierPreset;
 use crate::error::SimError;
 use crate::golden::device::dram_device_attention;
-use crate::golden::fp::fp32_to_fp16;
+use crate::golden::fp::fp16_of;
 use crate::kernel::Ps;
 use crate::kv::location::PhysLoc;
 use crate::partial::Partial;
@@ -229,7 +229,7 @@ impl Calibration {
         let mut stored = Vec::with_capacity(n);
         for _ in 0..n {
             let loc = placer.place(&mut rng)?;
-            let k: Vec<u16> = (0..dim).map(|_| h(rng.random_range(-1.0..1.0))).collect();
+            let k: Vec<u16> = (0..dim).map(|_| fp16_of(rng.random_range(-1.0..1.0))).collect();
             dev.write_token(&loc, &k, &k)?;
             dies.write(preset, &loc);
             stored.push((loc, k));
@@ -260,7 +260,7 @@ impl Calibration {
             // Every group size in turn, fitted and held out alike.
             let g = 1 + i % MAX_GROUP;
             let qs: Vec<Vec<u16>> =
-                (0..g).map(|_| (0..dim).map(|_| h(rng.random_range(-0.2..0.2))).collect()).collect();
+                (0..g).map(|_| (0..dim).map(|_| fp16_of(rng.random_range(-0.2..0.2))).collect()).collect();
             dev.load_queries(&qs)?;
             let run = dev.run(&subset)?;
             xs.push(features(preset, &mut dies, &subset, &schedule(preset, &subset, dim), g));
@@ -301,10 +301,6 @@ fn reduce_fit(runs: &[(usize, f64)]) -> [f64; 2] {
 
 fn predict(coef: &[f64; TERMS], x: &[f64; TERMS]) -> f64 {
     coef.iter().zip(x).map(|(c, v)| c * v).sum()
-}
-
-fn h(x: f32) -> u16 {
-    fp32_to_fp16(x.to_bits())
 }
 
 /// A device of the calibrated model: stores tokens, computes partials with the golden model

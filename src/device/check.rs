@@ -15,7 +15,7 @@ use super::memory::CommandCounts;
 use super::pim::{PimDevice, RunBreakdown};
 use super::tier::TierPreset;
 use crate::error::SimError;
-use crate::golden::{self, fp::fp32_to_fp16};
+use crate::golden::{self, fp::fp16_of, fp::fp16_to_f64};
 use crate::kv::block_table::{BlockTable, SeqKey};
 use crate::kv::location::PhysLoc;
 use crate::partial::Partial;
@@ -45,10 +45,6 @@ pub struct DeviceProblem {
 pub const SEQ: SeqKey = SeqKey { request: 0, layer: 0, kv_head: 0 };
 /// Tokens per page of the block table.
 pub const PAGE_TOKENS: usize = 16;
-
-fn h(x: f32) -> u16 {
-    fp32_to_fp16(x.to_bits())
-}
 
 /// Head dimensions the device suite draws from.
 pub const DIMS: [usize; 6] = [64, 128, 96, 40, 17, 256];
@@ -93,12 +89,12 @@ impl DeviceProblem {
         for _ in 0..n {
             let loc = placer.place(&mut rng)?;
             table.set(SEQ, placed.len(), loc);
-            let k = (0..dim).map(|_| h(rng.random_range(-amp..=amp))).collect();
-            let v = (0..dim).map(|_| h(rng.random_range(-1.0f32..=1.0))).collect();
+            let k = (0..dim).map(|_| fp16_of(rng.random_range(-amp..=amp))).collect();
+            let v = (0..dim).map(|_| fp16_of(rng.random_range(-1.0f32..=1.0))).collect();
             placed.push(PlacedToken { loc, k, v });
         }
         let scale = 1.0 / (dim as f32).sqrt();
-        let query = |rng: &mut ChaCha8Rng| (0..dim).map(|_| h(rng.random_range(-amp..=amp) * scale)).collect();
+        let query = |rng: &mut ChaCha8Rng| (0..dim).map(|_| fp16_of(rng.random_range(-amp..=amp) * scale)).collect();
         let mut qs = vec![query(&mut rng)];
         let mut selected: Vec<usize> = (0..n).filter(|_| rng.random_bool(frac)).collect();
         if selected.is_empty() {
@@ -173,9 +169,8 @@ pub fn check(dev: &mut PimDevice, p: &DeviceProblem, inject_fault: bool) -> Resu
     }
 
     let by_loc = |l: &PhysLoc| p.tokens.iter().find(|t| t.loc == *l).expect("selected tokens were placed");
-    let f = |x: u16| f32::from_bits(golden::fp::fp16_to_fp32(x)) as f64;
-    let k: Vec<f64> = p.selected.iter().flat_map(|&i| p.tokens[i].k.iter().map(|&x| f(x))).collect();
-    let v: Vec<f64> = p.selected.iter().flat_map(|&i| p.tokens[i].v.iter().map(|&x| f(x))).collect();
+    let k: Vec<f64> = p.selected.iter().flat_map(|&i| p.tokens[i].k.iter().map(|&x| fp16_to_f64(x))).collect();
+    let v: Vec<f64> = p.selected.iter().flat_map(|&i| p.tokens[i].v.iter().map(|&x| fp16_to_f64(x))).collect();
     out.within_bound = true;
     for (i, (q, got)) in p.qs.iter().zip(&run.partials).enumerate() {
         let mut want = dev.golden(q, &locs, |l| (by_loc(l).k.as_slice(), by_loc(l).v.as_slice()));
@@ -184,10 +179,10 @@ pub fn check(dev: &mut PimDevice, p: &DeviceProblem, inject_fault: bool) -> Resu
         if let Some(d) = got.diff(&want) {
             out.mismatches.push(format!("device partial of query {i}: RTL vs model {d}"));
         }
-        let q: Vec<f64> = q.iter().map(|&x| f(x)).collect();
+        let q: Vec<f64> = q.iter().map(|&x| fp16_to_f64(x)).collect();
         if let Some(r) = golden::reference::attention(&q, &k, &v) {
             let (o16, _) = golden::ru::finalize(got);
-            let o: Vec<f64> = o16.iter().map(|&x| f(x)).collect();
+            let o: Vec<f64> = o16.iter().map(|&x| fp16_to_f64(x)).collect();
             let e = golden::reference::rel_err(&o, &r.out);
             out.rel_err_f64 = Some(out.rel_err_f64.map_or(e, |m: f64| m.max(e)));
             if !golden::reference::within_bound(&o, &r) {

@@ -435,6 +435,17 @@ pub fn fp32_recip(x: u32) -> u32 {
     round_pack(sign != 0, num / d, 102 - bexp(x), !num.is_multiple_of(d))
 }
 
+/// An `f32` as FP16 bits ([`fp32_to_fp16`]): how stimuli become the hardware's inputs.
+pub fn fp16_of(x: f32) -> u16 {
+    fp32_to_fp16(x.to_bits())
+}
+
+/// FP16 bits as `f64` (exact): how the hardware's inputs and outputs enter the float64
+/// reference.
+pub fn fp16_to_f64(h: u16) -> f64 {
+    f32::from_bits(fp16_to_fp32(h)) as f64
+}
+
 /// binary32 -> binary16, RNE with gradual underflow, overflow -> inf.
 pub fn fp32_to_fp16(x: u32) -> u16 {
     if fp32_is_nan(x) {

@@ -22,7 +22,7 @@ use super::trace::{Sig, StepTrace};
 use crate::device::attention::DeviceModel;
 use crate::device::tier::TierPreset;
 use crate::error::SimError;
-use crate::golden::{self, fp::fp32_to_fp16};
+use crate::golden::{self, fp::fp16_of, fp::fp16_to_f64};
 use crate::kernel::Ps;
 use crate::kv::block_table::{BlockTable, SeqKey};
 use crate::kv::location::PhysLoc;
@@ -166,14 +166,6 @@ fn place(placers: &mut [TierPlacer], t: Tier, steps: usize) -> Result<PhysLoc, S
     placers[t.index()].place().map_err(|e| SimError::Input(format!("after {steps} decode steps: {t:?} tier: {e}")))
 }
 
-fn h(x: f32) -> u16 {
-    fp32_to_fp16(x.to_bits())
-}
-
-fn f(x: u16) -> f64 {
-    f32::from_bits(golden::fp::fp16_to_fp32(x)) as f64
-}
-
 impl PamSystem {
     pub fn new(cfg: DecodeConfig, policy: Box<dyn Policy>) -> Result<Self, SimError> {
         let m = cfg.model;
@@ -245,9 +237,9 @@ impl PamSystem {
                 continue;
             }
             let id = self.tokens.len() as TokenId;
-            let k: Vec<u16> = (0..d).map(|_| h(self.rng.random_range(-2.0..2.0))).collect();
-            let v = (0..d).map(|_| h(self.rng.random_range(-1.0..1.0))).collect();
-            let k64: Vec<f64> = k.iter().map(|&x| f(x)).collect();
+            let k: Vec<u16> = (0..d).map(|_| fp16_of(self.rng.random_range(-2.0..2.0))).collect();
+            let v = (0..d).map(|_| fp16_of(self.rng.random_range(-1.0..1.0))).collect();
+            let k64: Vec<f64> = k.iter().map(|&x| fp16_to_f64(x)).collect();
             src.stored(id, &k64)?;
             self.tokens.push(Token { seq: *key, pos: list.len(), k, v, k64 });
             list.push(id);
@@ -382,7 +374,7 @@ impl PamSystem {
         let qscale = 1.0 / (m.head_dim as f32).sqrt();
         self.query_heads
             .chunks(group)
-            .map(|g| g.iter().map(|q| q.iter().map(|&x| h(x * qscale)).collect()).collect())
+            .map(|g| g.iter().map(|q| q.iter().map(|&x| fp16_of(x * qscale)).collect()).collect())
             .collect()
     }
 
@@ -394,7 +386,7 @@ impl PamSystem {
         for ((_, list, src), qs) in self.seqs.iter_mut().zip(queries) {
             // The new token is not scored in its arrival step: it has not been attended yet.
             let older = &list[..list.len().saturating_sub(1)];
-            let q64: Vec<Vec<f64>> = qs.iter().map(|q| q.iter().map(|&x| f(x)).collect()).collect();
+            let q64: Vec<Vec<f64>> = qs.iter().map(|q| q.iter().map(|&x| fp16_to_f64(x)).collect()).collect();
             let s = src.select(older, &q64, |t| &tokens[t as usize].k64)?;
             selected.push(s.iter().map(|&(t, _)| t).collect());
             scores.extend(s);
@@ -437,11 +429,11 @@ impl PamSystem {
         if want != *r {
             out.mismatches.push(format!("{key:?}: the devices' output differs from the golden chain"));
         }
-        let k64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(l).0.iter().map(|&x| f(x))).collect();
-        let v64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(l).1.iter().map(|&x| f(x))).collect();
-        let q64: Vec<f64> = q.iter().map(|&x| f(x)).collect();
+        let k64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(l).0.iter().map(|&x| fp16_to_f64(x))).collect();
+        let v64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(l).1.iter().map(|&x| fp16_to_f64(x))).collect();
+        let q64: Vec<f64> = q.iter().map(|&x| fp16_to_f64(x)).collect();
         if let Some(refr) = golden::reference::attention(&q64, &k64, &v64) {
-            let o: Vec<f64> = r.out.iter().map(|&x| f(x)).collect();
+            let o: Vec<f64> = r.out.iter().map(|&x| fp16_to_f64(x)).collect();
             out.max_rel_err_f64 = out.max_rel_err_f64.max(golden::reference::rel_err(&o, &refr.out));
             if !golden::reference::within_bound(&o, &refr) {
                 out.mismatches.push(format!("{key:?}: output outside the float64 bound"));
