@@ -7,6 +7,8 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::device::stimulus::{random_query, write_random_tokens};
+use crate::error::SimError;
 use crate::golden::fp::fp32_to_fp16;
 use crate::rtl::beats::beats;
 use crate::rtl::pu::PuSim;
@@ -125,15 +127,10 @@ pub fn bench_bandwidth(
         preset.name,
         placer.capacity()
     );
-    let mut locs = Vec::with_capacity(tokens);
-    for _ in 0..tokens {
-        let loc = placer.place()?;
-        let kv: Vec<u16> = (0..dim).map(|_| fp32_to_fp16(rng.random_range(-1.0f32..1.0).to_bits())).collect();
-        dev.write_token(&loc, &kv, &kv)?;
-        locs.push(loc);
-    }
-    let q: Vec<u16> = (0..dim).map(|_| fp32_to_fp16(rng.random_range(-0.1f32..0.1).to_bits())).collect();
-    dev.load_query(&q)?;
+    let place = |_: &mut ChaCha8Rng| placer.place().map_err(|e| SimError::Input(e.to_string()));
+    let locs: Vec<_> =
+        write_random_tokens(&mut dev, &mut rng, tokens, dim, place)?.into_iter().map(|(loc, _)| loc).collect();
+    dev.load_query(&random_query(&mut rng, dim))?;
     let ref0 = dev.counts().refresh;
     let t0 = Instant::now();
     let run = dev.run(&locs)?;
@@ -195,16 +192,11 @@ pub fn bench_flash_bandwidth(
     let per_page = preset.page_bytes / preset.token_bytes(dim);
     let pages = pages_per_die * preset.channels * preset.dies_per_channel;
     let tokens = pages * per_page;
-    let mut locs = Vec::with_capacity(tokens);
-    for _ in 0..tokens {
-        let loc = placer.place()?;
-        let kv: Vec<u16> = (0..dim).map(|_| fp32_to_fp16(rng.random_range(-1.0f32..1.0).to_bits())).collect();
-        dev.write_token(&loc, &kv, &kv)?;
-        locs.push(loc);
-    }
+    let place = |_: &mut ChaCha8Rng| placer.place().map_err(|e| SimError::Input(e.to_string()));
+    let locs: Vec<_> =
+        write_random_tokens(&mut dev, &mut rng, tokens, dim, place)?.into_iter().map(|(loc, _)| loc).collect();
     dev.memory().drop_caches()?;
-    let q: Vec<u16> = (0..dim).map(|_| fp32_to_fp16(rng.random_range(-0.1f32..0.1).to_bits())).collect();
-    dev.load_query(&q)?;
+    dev.load_query(&random_query(&mut rng, dim))?;
     let t0 = Instant::now();
     let run = dev.run(&locs)?;
     let wall_seconds = t0.elapsed().as_secs_f64();

@@ -31,6 +31,7 @@ use super::memory::CommandCounts;
 use super::order::{dram_schedule, flash_pages, flash_schedule};
 use super::pim::{DeviceRun, RunBreakdown};
 use super::ssd::FlashPreset;
+use super::stimulus::write_random_tokens;
 use super::tier::TierPreset;
 use crate::error::SimError;
 use crate::golden::device::dram_device_attention;
@@ -225,14 +226,10 @@ impl Calibration {
             TierPreset::Flash(_) => 1024,
         }
         .min(preset.capacity(dim)?);
+        let stored = write_random_tokens(&mut dev, &mut rng, n, dim, |rng| placer.place(rng))?;
         let mut dies = FlashDies::default();
-        let mut stored = Vec::with_capacity(n);
-        for _ in 0..n {
-            let loc = placer.place(&mut rng)?;
-            let k: Vec<u16> = (0..dim).map(|_| fp16_of(rng.random_range(-1.0..1.0))).collect();
-            dev.write_token(&loc, &k, &k)?;
-            dies.write(preset, &loc);
-            stored.push((loc, k));
+        for (loc, _) in &stored {
+            dies.write(preset, loc);
         }
         let mut xs = Vec::new();
         let mut ys = Vec::new();

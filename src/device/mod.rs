@@ -10,6 +10,7 @@
 //! * [`preset`]: the tiers' reference and scaled configurations.
 //! * [`ssd`]: the SSD tier: flash presets and the driver of the Verilated flash device (also
 //!   a [`memory::MemorySide`]).
+//! * [`stimulus`]: random tokens and queries for measurements on a device.
 //! * [`check`]: local attention in a device, RTL against the golden models.
 //! * [`migration`]: the migration interface (spec section 8) between tiers, its driver, the
 //!   host-CPU path it replaces and their benchmark.
@@ -25,5 +26,6 @@ pub mod order;
 pub mod pim;
 pub mod preset;
 pub mod ssd;
+pub mod stimulus;
 pub mod tier;
 pub mod timing;

@@ -9,12 +9,12 @@
 //! array), then scaled to the reference device (per bank for DRAM, per channel for flash: both
 //! stream in parallel) and to a node (devices per node).
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::device::stimulus::{random_query, write_random_tokens};
 use crate::device::tier::TierPreset;
 use crate::error::SimError;
-use crate::golden::fp::fp32_to_fp16;
 
 /// One tier's measurement.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -62,16 +62,12 @@ pub fn derive(dim: usize, tokens: usize, seed: u64) -> Result<Split, SimError> {
     for preset in TierPreset::scaled() {
         let mut dev = preset.open_with_pu_clock(None)?;
         let mut placer = preset.placer(dim)?;
-        let mut locs = Vec::with_capacity(tokens);
-        for _ in 0..tokens {
-            let loc = placer.place(&mut rng)?;
-            let kv: Vec<u16> = (0..dim).map(|_| fp32_to_fp16(rng.random_range(-1.0f32..1.0).to_bits())).collect();
-            dev.write_token(&loc, &kv, &kv)?;
-            locs.push(loc);
-        }
+        let locs: Vec<_> = write_random_tokens(&mut dev, &mut rng, tokens, dim, |rng| placer.place(rng))?
+            .into_iter()
+            .map(|(loc, _)| loc)
+            .collect();
         dev.memory().drop_caches()?;
-        let q: Vec<u16> = (0..dim).map(|_| fp32_to_fp16(rng.random_range(-0.1f32..0.1).to_bits())).collect();
-        dev.load_query(&q)?;
+        dev.load_query(&random_query(&mut rng, dim))?;
         let run = dev.run(&locs)?;
         let ns = run.ps as f64 / 1e3;
         let device = tokens as f64 / (ns * 1e-9);
