@@ -118,6 +118,12 @@ pub struct DecodeOutcome {
     pub tokens_per_device: Vec<Vec<usize>>,
 }
 
+/// A query group's selected tokens: their places by tier, and the token at each place.
+struct Located {
+    per_tier: Vec<Vec<PhysLoc>>,
+    ids: HashMap<PhysLoc, TokenId>,
+}
+
 /// One KV vector of one sequence position.
 struct Token {
     seq: SeqKey,
@@ -309,7 +315,10 @@ impl PamSystem {
         let mut st = StepStats::default();
         let arrivals = self.new_tokens(|_| true)?;
         let queries = self.next_queries();
-        let (selected, scores) = self.select(&queries)?;
+        // The same queries in float64, for the score source and the reference.
+        let queries64: Vec<Vec<Vec<f64>>> =
+            queries.iter().map(|g| g.iter().map(|q| q.iter().map(|&x| fp16_to_f64(x)).collect()).collect()).collect();
+        let (selected, scores) = self.select(&queries64)?;
         let report =
             self.pool.step(self.policy.as_mut(), &arrivals, &scores).map_err(|e| SimError::Input(e.to_string()))?;
         for (_, t) in &report.admitted {
@@ -329,19 +338,18 @@ impl PamSystem {
             if sel.is_empty() {
                 continue;
             }
-            let (per_tier, ids) = self.locate(sel);
+            let located = self.locate(sel);
+            let per_tier = &located.per_tier;
             // The group's queries share every K/V read.
             let qs = &queries[si];
-            let r = self.tiers.attend(qs, &per_tier)?;
+            let r = self.tiers.attend(qs, per_tier)?;
             if let Some((_, tr)) = self.trace.as_mut().filter(|_| tracing) {
-                tr.group(cursor, out.queries as u64, &r, &per_tier);
+                tr.group(cursor, out.queries as u64, &r, per_tier);
                 cursor += r.ps;
             }
             out.queries += qs.len();
             st.add(&r, per_tier.len());
-            for (q, got) in qs.iter().zip(&r.outputs) {
-                self.compare(self.seqs[si].0, q, &per_tier, &ids, got, out);
-            }
+            self.compare(self.seqs[si].0, qs, &queries64[si], &located, &r.outputs, out);
         }
         for p in &mut self.placers {
             p.end_step();
@@ -379,15 +387,14 @@ impl PamSystem {
     }
 
     /// Each sequence's selected tokens, and the scores of all of them.
-    fn select(&mut self, queries: &[Vec<Vec<u16>>]) -> Result<(Vec<Vec<TokenId>>, Scores), SimError> {
+    fn select(&mut self, queries64: &[Vec<Vec<f64>>]) -> Result<(Vec<Vec<TokenId>>, Scores), SimError> {
         let mut scores = Vec::new();
         let mut selected = Vec::with_capacity(self.seqs.len());
         let tokens = &self.tokens;
-        for ((_, list, src), qs) in self.seqs.iter_mut().zip(queries) {
+        for ((_, list, src), q64) in self.seqs.iter_mut().zip(queries64) {
             // The new token is not scored in its arrival step: it has not been attended yet.
             let older = &list[..list.len().saturating_sub(1)];
-            let q64: Vec<Vec<f64>> = qs.iter().map(|q| q.iter().map(|&x| fp16_to_f64(x)).collect()).collect();
-            let s = src.select(older, &q64, |t| &tokens[t as usize].k64)?;
+            let s = src.select(older, q64, |t| &tokens[t as usize].k64)?;
             selected.push(s.iter().map(|&(t, _)| t).collect());
             scores.extend(s);
         }
@@ -396,7 +403,7 @@ impl PamSystem {
 
     /// Where the selected tokens are, by tier, and which token is at each place. Counts the
     /// activations the mapping rule balances.
-    fn locate(&mut self, sel: &[TokenId]) -> (Vec<Vec<PhysLoc>>, HashMap<PhysLoc, TokenId>) {
+    fn locate(&mut self, sel: &[TokenId]) -> Located {
         let mut per_tier: Vec<Vec<PhysLoc>> = vec![Vec::new(); self.placers.len()];
         let mut ids = HashMap::with_capacity(sel.len());
         for &id in sel {
@@ -406,37 +413,37 @@ impl PamSystem {
             per_tier[loc.tier as usize].push(loc);
             ids.insert(loc, id);
         }
-        (per_tier, ids)
+        Located { per_tier, ids }
     }
 
-    /// The golden chain for one query: each tier's device in its stream order, the merge in
-    /// tier order, and float64 over the same tokens.
+    /// Checks a query group's outputs: each against the golden chain (each tier's devices in
+    /// their stream order, the merge in (tier, device) order) and against float64 over the same
+    /// tokens, whose K and V are converted once for the group.
     fn compare(
-        &mut self,
+        &self,
         key: SeqKey,
-        q: &[u16],
-        per_tier: &[Vec<PhysLoc>],
-        ids: &HashMap<PhysLoc, TokenId>,
-        r: &QueryOutput,
+        qs: &[Vec<u16>],
+        queries64: &[Vec<f64>],
+        located: &Located,
+        got: &[QueryOutput],
         out: &mut DecodeOutcome,
     ) {
-        let tokens = &self.tokens;
-        let kv = |l: &PhysLoc| {
-            let t = &tokens[ids[l] as usize];
-            (t.k.as_slice(), t.v.as_slice())
-        };
-        let (_, want) = self.tiers.golden(q, per_tier, kv);
-        if want != *r {
-            out.mismatches.push(format!("{key:?}: the devices' output differs from the golden chain"));
-        }
-        let k64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(l).0.iter().map(|&x| fp16_to_f64(x))).collect();
-        let v64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| kv(l).1.iter().map(|&x| fp16_to_f64(x))).collect();
-        let q64: Vec<f64> = q.iter().map(|&x| fp16_to_f64(x)).collect();
-        if let Some(refr) = golden::reference::attention(&q64, &k64, &v64) {
-            let o: Vec<f64> = r.out.iter().map(|&x| fp16_to_f64(x)).collect();
-            out.max_rel_err_f64 = out.max_rel_err_f64.max(golden::reference::rel_err(&o, &refr.out));
-            if !golden::reference::within_bound(&o, &refr) {
-                out.mismatches.push(format!("{key:?}: output outside the float64 bound"));
+        let Located { per_tier, ids } = located;
+        let token = |l: &PhysLoc| &self.tokens[ids[l] as usize];
+        let k64: Vec<f64> = per_tier.iter().flatten().flat_map(|l| token(l).k64.iter().copied()).collect();
+        let v64: Vec<f64> =
+            per_tier.iter().flatten().flat_map(|l| token(l).v.iter().map(|&x| fp16_to_f64(x))).collect();
+        for ((q, q64), r) in qs.iter().zip(queries64).zip(got) {
+            let (_, want) = self.tiers.golden(q, per_tier, |l| (token(l).k.as_slice(), token(l).v.as_slice()));
+            if want != *r {
+                out.mismatches.push(format!("{key:?}: the devices' output differs from the golden chain"));
+            }
+            if let Some(refr) = golden::reference::attention(q64, &k64, &v64) {
+                let o: Vec<f64> = r.out.iter().map(|&x| fp16_to_f64(x)).collect();
+                out.max_rel_err_f64 = out.max_rel_err_f64.max(golden::reference::rel_err(&o, &refr.out));
+                if !golden::reference::within_bound(&o, &refr) {
+                    out.mismatches.push(format!("{key:?}: output outside the float64 bound"));
+                }
             }
         }
     }
