@@ -378,7 +378,8 @@ impl Checker<'_> {
         };
         let presets = crate::device::tier::TierPreset::scaled();
         for (t, (name, want)) in ["hbm", "ddr", "ssd"].iter().zip([c.hbm, c.ddr, c.ssd]).enumerate() {
-            let placer = crate::system::decode::tier_placer(&presets[t], t, devices[t], m.head_dim as usize)
+            let placer = presets[t]
+                .tier_placer(t, devices[t], m.head_dim as usize)
                 .map_err(|e| self.fail(&s.model, "system.model.head_dim", format!("{}: {e}", presets[t].name())))?;
             if want as usize > placer.capacity() {
                 return Err(self.fail(

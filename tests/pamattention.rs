@@ -7,7 +7,6 @@ use pam::device::ssd::FlashPreset;
 use pam::device::tier::TierPreset;
 use pam::golden::{self, fp::fp16_to_fp32, fp::fp32_to_fp16};
 use pam::kv::location::PhysLoc;
-use pam::system::decode::tier_placer;
 use pam::system::pamattention::{TierSpec, Tiers};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -35,7 +34,7 @@ fn attend_across_tiers(counts: [usize; 3], devices: [usize; 3], g: usize, seed: 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut toks = Vec::new();
     for (t, (preset, &n)) in presets.iter().zip(&counts).enumerate() {
-        let mut placer = tier_placer(preset, t, devices[t], dim).unwrap();
+        let mut placer = preset.tier_placer(t, devices[t], dim).unwrap();
         for _ in 0..n {
             let loc = placer.place().unwrap();
             let k: Vec<u16> = (0..dim).map(|_| h(rng.random_range(-3.0..3.0))).collect();
@@ -120,7 +119,7 @@ fn a_query_group_shares_the_kv_reads() {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut per_tier = vec![Vec::new(); 3];
     for (t, preset) in presets.iter().enumerate() {
-        let mut placer = tier_placer(preset, t, 1, dim).unwrap();
+        let mut placer = preset.tier_placer(t, 1, dim).unwrap();
         for _ in 0..40 {
             let loc = placer.place().unwrap();
             let k: Vec<u16> = (0..dim).map(|_| h(rng.random_range(-1.0..1.0))).collect();

@@ -11,7 +11,7 @@ use super::preset::DramPreset;
 use super::ssd::{FlashPreset, SsdDevSim};
 use crate::error::SimError;
 use crate::kv::location::PhysLoc;
-use crate::kv::placement::{DramPlacer, FlashPlacer, GroupPolicy};
+use crate::kv::placement::{DevicePlacer, DramPlacer, FlashPlacer, GroupPolicy, PlacementError, TierPlacer};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum TierPreset {
@@ -68,23 +68,34 @@ impl TierPreset {
         }
     }
 
+    /// The system's placer of tier `tier` made of `devices` devices of this preset, for tokens
+    /// of head dimension `dim` (spec §6, one level up for the devices).
+    pub fn tier_placer(&self, tier: usize, devices: usize, dim: usize) -> Result<TierPlacer, PlacementError> {
+        let devs = (0..devices)
+            .map(|d| {
+                Ok(match self {
+                    TierPreset::Dram(p) => DevicePlacer::Dram(DramPlacer::new(
+                        p.shape(dim),
+                        GroupPolicy::LeastActivated,
+                        tier as u8,
+                        d as u16,
+                    )?),
+                    TierPreset::Flash(p) => DevicePlacer::Flash(FlashPlacer::new(p.shape(dim), tier as u8, d as u16)?),
+                })
+            })
+            .collect::<Result<Vec<_>, PlacementError>>()?;
+        Ok(TierPlacer::new(devs))
+    }
+
     /// Whether tokens of head dimension `dim` fit the device's rows or pages.
     pub fn fits(&self, dim: usize) -> Result<(), String> {
-        match self {
-            TierPreset::Dram(p) => p.shape(dim).validate().map_err(|e| e.to_string()),
-            TierPreset::Flash(p) => FlashPlacer::new(p.shape(dim), 2, 0).map(|_| ()).map_err(|e| e.to_string()),
-        }
+        self.tier_placer(0, 1, dim).map(|_| ()).map_err(|e| e.to_string())
     }
 
     /// Tokens of head dimension `dim` one device holds.
     pub fn capacity(&self, dim: usize) -> Result<usize, SimError> {
-        let err = |e: crate::kv::placement::PlacementError| SimError::Input(format!("{}: {e}", self.name()));
-        Ok(match self {
-            TierPreset::Dram(p) => {
-                DramPlacer::new(p.shape(dim), GroupPolicy::LeastActivated, 0, 0).map_err(err)?.capacity()
-            }
-            TierPreset::Flash(p) => FlashPlacer::new(p.shape(dim), 2, 0).map_err(err)?.capacity(),
-        })
+        let p = self.tier_placer(0, 1, dim).map_err(|e| SimError::Input(format!("{}: {e}", self.name())))?;
+        Ok(p.capacity())
     }
 
     /// The host's mapping rule for this tier (spec §6).

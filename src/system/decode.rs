@@ -26,7 +26,7 @@ use crate::golden::{self, fp::fp16_of, fp::fp16_to_f64};
 use crate::kernel::Ps;
 use crate::kv::block_table::{BlockTable, SeqKey};
 use crate::kv::location::PhysLoc;
-use crate::kv::placement::{DevicePlacer, DramPlacer, FlashPlacer, GroupPolicy, PlacementError, TierPlacer};
+use crate::kv::placement::TierPlacer;
 use crate::sched::{Policy, Pool, Tier, TokenId};
 
 /// A step's token scores.
@@ -152,21 +152,6 @@ pub struct PamSystem {
     steps_done: usize,
 }
 
-/// The placer of tier `t`: `devices` devices of `preset`, for tokens of head dimension `dim`.
-pub fn tier_placer(preset: &TierPreset, t: usize, devices: usize, dim: usize) -> Result<TierPlacer, PlacementError> {
-    let devs = (0..devices)
-        .map(|d| {
-            Ok(match preset {
-                TierPreset::Dram(p) => {
-                    DevicePlacer::Dram(DramPlacer::new(p.shape(dim), GroupPolicy::LeastActivated, t as u8, d as u16)?)
-                }
-                TierPreset::Flash(p) => DevicePlacer::Flash(FlashPlacer::new(p.shape(dim), t as u8, d as u16)?),
-            })
-        })
-        .collect::<Result<Vec<_>, PlacementError>>()?;
-    Ok(TierPlacer::new(devs))
-}
-
 /// A place for a token in tier `t`, after `steps` decode steps.
 fn place(placers: &mut [TierPlacer], t: Tier, steps: usize) -> Result<PhysLoc, SimError> {
     placers[t.index()].place().map_err(|e| SimError::Input(format!("after {steps} decode steps: {t:?} tier: {e}")))
@@ -180,7 +165,7 @@ impl PamSystem {
         }
         let presets = TierPreset::scaled();
         let placers = (0..presets.len())
-            .map(|t| tier_placer(&presets[t], t, cfg.devices[t], m.head_dim))
+            .map(|t| presets[t].tier_placer(t, cfg.devices[t], m.head_dim))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| SimError::Input(e.to_string()))?;
         for (t, p) in placers.iter().enumerate() {
