@@ -23,47 +23,128 @@ const PINNED_VERILATOR: &str = "5.048";
 
 /// One Verilated model: its Rust-visible name, the top module and parameter overrides.
 struct Top {
-    name: &'static str,
+    name: String,
     module: &'static str,
-    params: &'static [(&'static str, u32)],
+    params: Vec<(&'static str, u64)>,
     /// Also compile the plain C++ PU testbench against this model (speed reference).
     cpp_pu_bench: bool,
 }
 
-const TOPS: &[Top] = &[
-    Top { name: "pu16", module: "pam_pu", params: &[("LANES", 16)], cpp_pu_bench: true },
-    Top { name: "pu4", module: "pam_pu", params: &[("LANES", 4)], cpp_pu_bench: true },
-    Top { name: "ru16", module: "pam_ru", params: &[("LANES", 16)], cpp_pu_bench: false },
-    Top { name: "ru4", module: "pam_ru", params: &[("LANES", 4)], cpp_pu_bench: false },
-    Top { name: "fp_lab", module: "pam_fp_lab", params: &[], cpp_pu_bench: false },
-    Top { name: "dram_lab", module: "pam_dram_lab", params: &[], cpp_pu_bench: false },
-    // Scaled devices of the HBM and DDR tiers (src/device/preset.rs: hbm-s, ddr-s).
-    Top {
-        name: "dev_hbm_s",
-        module: "pam_dram_pim_dev",
-        params: &[("NBG", 8), ("NBANK", 4), ("BANKS_PER_PU", 2), ("LANES", 16), ("ROWS", 128), ("COLS", 32)],
-        cpp_pu_bench: false,
-    },
-    Top {
-        name: "dev_ddr_s",
-        module: "pam_dram_pim_dev",
-        params: &[("NBG", 2), ("NBANK", 4), ("BANKS_PER_PU", 1), ("LANES", 4), ("ROWS", 64), ("COLS", 128)],
-        cpp_pu_bench: false,
-    },
-    // Scaled device of the SSD tier (src/device/ssd.rs: ssd-s): 4 channels x 2 dies x 64 pages
-    // of 16 KB (8 MB of flash in the model), 4 PUs per channel.
-    Top {
-        name: "dev_ssd_s",
-        module: "pam_ssd_pim_dev",
-        params: &[("NCH", 4), ("DIES", 2), ("NPAGES", 64), ("PAGE_BYTES", 16384), ("LANES", 16), ("PUS_PER_CH", 4)],
-        cpp_pu_bench: false,
-    },
-    // Migration interface (rtl/mig, spec section 8) for 32-byte (HBM, SSD) and 8-byte (DDR)
-    // beats: same width, narrowing (HBM/SSD -> DDR) and widening (DDR -> HBM/SSD).
-    Top { name: "mig_wide", module: "pam_mig_if", params: &[("SRC_W", 256), ("DST_W", 256)], cpp_pu_bench: false },
-    Top { name: "mig_narrow", module: "pam_mig_if", params: &[("SRC_W", 256), ("DST_W", 64)], cpp_pu_bench: false },
-    Top { name: "mig_widen", module: "pam_mig_if", params: &[("SRC_W", 64), ("DST_W", 256)], cpp_pu_bench: false },
-];
+impl Top {
+    fn new(name: &str, module: &'static str, params: &[(&'static str, u64)], cpp_pu_bench: bool) -> Self {
+        Top { name: name.into(), module, params: params.to_vec(), cpp_pu_bench }
+    }
+}
+
+/// The tier presets (`presets/tiers.yaml`), as far as the RTL needs them: a Verilated entry's
+/// geometry is its device top's parameters. The simulator reads the whole file.
+#[derive(serde::Deserialize)]
+struct Preset {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    verilated: bool,
+    pu_lanes: u64,
+    channels: u64,
+    #[serde(default)]
+    bank_groups: u64,
+    #[serde(default)]
+    banks_per_group: u64,
+    #[serde(default)]
+    banks_per_pu: u64,
+    #[serde(default)]
+    rows: u64,
+    #[serde(default)]
+    cols: u64,
+    #[serde(default)]
+    dies_per_channel: u64,
+    #[serde(default)]
+    pages_per_die: u64,
+    #[serde(default)]
+    page_bytes: u64,
+    #[serde(default)]
+    pus_per_channel: u64,
+}
+
+/// PU and RU widths built, in FP16 lanes (a tier preset must use one of them).
+const LANES: [u64; 2] = [16, 4];
+
+/// Every Verilated top: the PUs and RUs, the lab tops, one device per Verilated preset, and the
+/// migration interface for every pair of beat widths the Verilated presets store tokens in.
+fn tops(presets: &[Preset]) -> Vec<Top> {
+    let mut tops = Vec::new();
+    for l in LANES {
+        tops.push(Top::new(&format!("pu{l}"), "pam_pu", &[("LANES", l)], true));
+    }
+    for l in LANES {
+        tops.push(Top::new(&format!("ru{l}"), "pam_ru", &[("LANES", l)], false));
+    }
+    tops.push(Top::new("fp_lab", "pam_fp_lab", &[], false));
+    tops.push(Top::new("dram_lab", "pam_dram_lab", &[], false));
+    let mut widths = Vec::new();
+    for p in presets.iter().filter(|p| p.verilated) {
+        if !LANES.contains(&p.pu_lanes) {
+            fail(&format!(
+                "presets/tiers.yaml: preset {}: pu_lanes {} is not a PU width built {LANES:?}",
+                p.name, p.pu_lanes
+            ));
+        }
+        let name = format!("dev_{}", p.name.replace('-', "_"));
+        let (module, params): (&'static str, Vec<(&'static str, u64)>) = match p.kind.as_str() {
+            "dram" => (
+                "pam_dram_pim_dev",
+                vec![
+                    ("NBG", p.bank_groups),
+                    ("NBANK", p.banks_per_group),
+                    ("BANKS_PER_PU", p.banks_per_pu),
+                    ("LANES", p.pu_lanes),
+                    ("ROWS", p.rows),
+                    ("COLS", p.cols),
+                ],
+            ),
+            "flash" => (
+                "pam_ssd_pim_dev",
+                vec![
+                    ("NCH", p.channels),
+                    ("DIES", p.dies_per_channel),
+                    ("NPAGES", p.pages_per_die),
+                    ("PAGE_BYTES", p.page_bytes),
+                    ("LANES", p.pu_lanes),
+                    ("PUS_PER_CH", p.pus_per_channel),
+                ],
+            ),
+            k => fail(&format!("presets/tiers.yaml: preset {}: no device RTL for kind '{k}'", p.name)),
+        };
+        if params.iter().any(|&(_, v)| v == 0) {
+            fail(&format!("presets/tiers.yaml: preset {}: geometry {params:?} has a zero", p.name));
+        }
+        tops.push(Top { name, module, params, cpp_pu_bench: false });
+        widths.push(p.pu_lanes * 16);
+    }
+    widths.sort_unstable();
+    widths.dedup();
+    // pam_mig_if needs one side of full 256-bit beats (its buffer's word).
+    for &src in &widths {
+        for &dst in &widths {
+            if src.max(dst) == MIG_FULL_BITS {
+                let name = format!("mig_{}_{}", src / 8, dst / 8);
+                tops.push(Top {
+                    name,
+                    module: "pam_mig_if",
+                    params: vec![("SRC_W", src), ("DST_W", dst)],
+                    cpp_pu_bench: false,
+                });
+            }
+        }
+    }
+    tops
+}
+
+/// The migration interface's buffer word (rtl/mig/pam_mig_if.sv).
+const MIG_FULL_BITS: u64 = 256;
+
+/// Bumped when the generated shim changes, so that every model is rebuilt.
+const SHIM_VERSION: u32 = 2;
 
 /// Flags that shape the generated C++ (part of every stamp).
 const VERILATOR_FLAGS: &[&str] = &[
@@ -84,7 +165,7 @@ const CXX_OPT: u32 = 2;
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
-    for p in ["rtl", "csrc", "build.rs"] {
+    for p in ["rtl", "csrc", "build.rs", "presets"] {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
     for v in ["VERILATOR_ROOT", "VERILATOR", "CXX", "CXXFLAGS"] {
@@ -95,8 +176,16 @@ fn main() {
     println!("cargo:rustc-env=PAM_VERILATOR_VERSION={}", vl.version_text);
     let rtl_files = rtl_sources(&root.join("rtl"));
 
+    let presets_file = root.join("presets/tiers.yaml");
+    let presets: Vec<Preset> = serde_saphyr::from_str(
+        &fs::read_to_string(&presets_file)
+            .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", presets_file.display()))),
+    )
+    .unwrap_or_else(|e| fail(&format!("presets/tiers.yaml: {e}")));
+    let tops = tops(&presets);
     let mut decls = String::new();
-    for top in TOPS {
+    let mut table = String::new();
+    for top in &tops {
         let dir = out.join(format!("vm_{}", top.name));
         let sources = top_sources(top.module, &rtl_files);
         let rtl_text: String = sources.iter().map(|p| fs::read_to_string(p).unwrap()).collect();
@@ -105,7 +194,7 @@ fn main() {
             &vl.version_text,
             &format!("{VERILATOR_FLAGS:?}{:?}{}", top.params, top.module),
             &fs::read_to_string(root.join("csrc/pu_bench.h")).unwrap_or_default(),
-            include_str!("build.rs"),
+            &SHIM_VERSION.to_string(),
         ]);
         let lib = out.join(format!("libvm_{}.a", top.name));
         if !(lib.exists() && read_stamp(&dir) == Some(stamp)) {
@@ -114,13 +203,34 @@ fn main() {
         }
         println!("cargo:rustc-link-lib=static=vm_{}", top.name);
         writeln!(decls, "const pam_vmodel_vtable *pam_vmodel_{}(void);", top.name).unwrap();
+        writeln!(
+            table,
+            "    Top {{ name: \"{0}\", module: \"{1}\", params: &{2:?}, getter: ffi::pam_vmodel_{0} }},",
+            top.name, top.module, top.params
+        )
+        .unwrap();
         if top.cpp_pu_bench {
             writeln!(decls, "int pam_cpp_bench_{}(const pam_pu_bench_stimulus *s, pam_pu_bench_result *r);", top.name)
                 .unwrap();
         }
     }
 
-    build_runtime(&vl, &out);
+    // The Rust side's list of tops: name, module, parameters and vtable getter.
+    fs::write(
+        out.join("tops.rs"),
+        format!("/// Every Verilated top (generated by build.rs from its list and presets/tiers.yaml).\nconst TOPS: &[Top] = &[\n{table}];\n"),
+    )
+    .unwrap();
+    // What scripts/lint-rtl.sh lints: every parameterisation built.
+    let lint: String = tops
+        .iter()
+        .map(|t| {
+            let g: Vec<String> = t.params.iter().map(|(k, v)| format!("-G{k}={v}")).collect();
+            format!("{} {}\n", t.module, g.join(" "))
+        })
+        .collect();
+    fs::write(out.join("tops.txt"), lint).unwrap();
+    build_runtime(&vl, &out, &tops[0].name);
     println!("cargo:rustc-link-search=native={}", out.display());
     println!("cargo:rustc-link-lib=static=verilated_rt");
     println!("cargo:rustc-link-lib=dylib=stdc++");
@@ -397,7 +507,7 @@ fn build_model(vl: &Verilator, top: &Top, rtl: &[PathBuf], root: &Path, dir: &Pa
     let prefix = format!("V{}", top.name);
     let mut cmd = vl.command();
     cmd.args(VERILATOR_FLAGS).arg("--prefix").arg(&prefix).arg("--top-module").arg(top.module).arg("-Mdir").arg(dir);
-    for (k, v) in top.params {
+    for (k, v) in &top.params {
         cmd.arg(format!("-G{k}={v}"));
     }
     cmd.args(rtl);
@@ -426,7 +536,7 @@ fn build_model(vl: &Verilator, top: &Top, rtl: &[PathBuf], root: &Path, dir: &Pa
 }
 
 /// The Verilator runtime, shared by all models.
-fn build_runtime(vl: &Verilator, out: &Path) {
+fn build_runtime(vl: &Verilator, out: &Path, any_top: &str) {
     let stamp = stamp_of(&[&vl.version_text, &format!("{CXX_OPT}")]);
     let dir = out.join("verilated_rt");
     if out.join("libverilated_rt.a").exists() && read_stamp(&dir) == Some(stamp) {
@@ -434,7 +544,7 @@ fn build_runtime(vl: &Verilator, out: &Path) {
     }
     fs::create_dir_all(&dir).unwrap();
     // Any model's classes file names the runtime files this Verilator needs.
-    let classes = fs::read_to_string(out.join(format!("vm_{0}/V{0}_classes.mk", TOPS[0].name))).unwrap();
+    let classes = fs::read_to_string(out.join(format!("vm_{0}/V{0}_classes.mk", any_top))).unwrap();
     let mut build = cxx_build(vl);
     for stem in mk_list(&classes, &["VM_GLOBAL_FAST", "VM_GLOBAL_SLOW"]) {
         build.file(vl.root.join("include").join(format!("{stem}.cpp")));

@@ -186,7 +186,9 @@ pub fn bench_flash_bandwidth(
     use crate::device::tier::TierPreset;
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let tier = TierPreset::Flash(preset.clone());
+    let tier = TierPreset::by_name(preset.name)
+        .ok_or_else(|| anyhow::anyhow!("no preset {}", preset.name))?
+        .with_kind(preset.clone());
     let mut dev = tier.open(None)?;
     let mut placer = crate::kv::placement::FlashPlacer::new(preset.shape(dim), 2, 0)?;
     let per_page = preset.page_bytes / preset.token_bytes(dim);
@@ -223,19 +225,19 @@ pub fn bench_flash_bandwidth(
 pub struct PolicyResult {
     pub policy: &'static str,
     pub mean_step_ns: f64,
-    pub attention_ns: [f64; 3],
+    pub attention_ns: Vec<f64>,
     pub migrated: usize,
-    pub split: [f64; 3],
+    pub split: Vec<f64>,
     pub mismatches: usize,
 }
 
 /// The same decode run (seed, model, arrivals, drifting importance) under the online scheduler
 /// towards `target`, without scheduling, and with L-PIM placement.
 pub fn bench_policies(target: (f64, f64), steps: usize, seed: u64) -> anyhow::Result<Vec<PolicyResult>> {
-    use crate::device::attention::DeviceModel;
     use crate::sched::{LPim, NoSchedule, Policy, Scheduler, SchedulerConfig, Target};
     use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
     use crate::system::migrate::MigrationPath;
+    use crate::system::pamattention::TierConfig;
     use crate::system::scores::ScoreKind;
 
     let cfg = DecodeConfig {
@@ -245,9 +247,8 @@ pub fn bench_policies(target: (f64, f64), steps: usize, seed: u64) -> anyhow::Re
         scores: ScoreKind::Synthetic,
         drift: 0.05,
         fraction: 0.125,
-        capacity: [150, 300, 4000],
-        devices: [1, 1, 1],
-        models: [DeviceModel::Rtl; 3],
+        tiers: TierConfig::scaled(&["hbm-s", "ddr-s", "ssd-s"], &[150, 300, 4000])?,
+        merge_tier: 0,
         migration: MigrationPath::Interface,
         seed,
     };
@@ -262,9 +263,9 @@ pub fn bench_policies(target: (f64, f64), steps: usize, seed: u64) -> anyhow::Re
         let r = sys.run()?;
         // Steady state: the first step's rebalancing of the prompt is left out.
         let tail = &r.steps[1.min(r.steps.len() - 1)..];
-        let mut attention = [0.0; 3];
+        let mut attention = vec![0.0; 3];
         for s in tail {
-            for (a, x) in attention.iter_mut().zip(s.attention_ns) {
+            for (a, x) in attention.iter_mut().zip(&s.attention_ns) {
                 *a += x / tail.len() as f64;
             }
         }
@@ -273,7 +274,7 @@ pub fn bench_policies(target: (f64, f64), steps: usize, seed: u64) -> anyhow::Re
             mean_step_ns: tail.iter().map(|s| s.latency_ns).sum::<f64>() / tail.len() as f64,
             attention_ns: attention,
             migrated: tail.iter().map(|s| s.tokens_migrated).sum(),
-            split: r.splits.last().copied().unwrap_or([0.0; 3]),
+            split: r.splits.last().cloned().unwrap_or_else(|| vec![0.0; 3]),
             mismatches: r.mismatches.len(),
         });
     }
@@ -287,10 +288,10 @@ pub struct ModelRun {
     pub run_s: f64,
     pub open_s: f64,
     /// Simulated local attention per tier, summed over the run (ns).
-    pub attention_ns: [f64; 3],
+    pub attention_ns: Vec<f64>,
     pub mismatches: usize,
     pub max_rel_err_f64: f64,
-    pub splits: Vec<[f64; 3]>,
+    pub splits: Vec<Vec<f64>>,
 }
 
 /// The same decode run (a small model over the three tiers) with every tier in RTL and with
@@ -300,6 +301,7 @@ pub fn bench_calibrated(steps: usize, seed: u64) -> anyhow::Result<Vec<ModelRun>
     use crate::sched::{Scheduler, SchedulerConfig, Target};
     use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
     use crate::system::migrate::MigrationPath;
+    use crate::system::pamattention::TierConfig;
     use crate::system::scores::ScoreKind;
 
     let mut out = Vec::new();
@@ -311,9 +313,11 @@ pub fn bench_calibrated(steps: usize, seed: u64) -> anyhow::Result<Vec<ModelRun>
             scores: ScoreKind::Synthetic,
             drift: 0.05,
             fraction: 0.125,
-            capacity: [600, 1200, 20000],
-            devices: [1, 1, 1],
-            models: [model; 3],
+            tiers: TierConfig::scaled(&["hbm-s", "ddr-s", "ssd-s"], &[600, 1200, 20000])?
+                .into_iter()
+                .map(|t| TierConfig { model, ..t })
+                .collect(),
+            merge_tier: 0,
             migration: MigrationPath::Interface,
             seed,
         };
@@ -324,9 +328,9 @@ pub fn bench_calibrated(steps: usize, seed: u64) -> anyhow::Result<Vec<ModelRun>
         let t1 = std::time::Instant::now();
         let r = sys.run()?;
         let run_s = t1.elapsed().as_secs_f64();
-        let mut attention_ns = [0.0; 3];
+        let mut attention_ns = vec![0.0; 3];
         for s in &r.steps {
-            for (a, x) in attention_ns.iter_mut().zip(s.attention_ns) {
+            for (a, x) in attention_ns.iter_mut().zip(&s.attention_ns) {
                 *a += x;
             }
         }

@@ -83,9 +83,12 @@ enum Cmd {
     },
     /// The tier presets: geometry, timing, PUs, compute cap and bandwidth bounds.
     Presets,
-    /// Derives the target importance split x : y : 1 from each tier's measured attention
-    /// throughput and prints the derivation.
+    /// Derives the target importance split (x : y : 1 for HBM, DDR, SSD) from each tier's
+    /// measured attention throughput and prints the derivation.
     Xy {
+        /// The tiers, fastest first: Verilated presets (see `pam presets`).
+        #[arg(long, value_delimiter = ',', default_value = "hbm-s,ddr-s,ssd-s")]
+        tiers: Vec<String>,
         #[arg(long, value_parser = parse_count, default_value_t = 128)]
         dim: usize,
         /// Tokens per tier device in the measurement.
@@ -224,9 +227,10 @@ fn real_main() -> anyhow::Result<bool> {
             println!("{} passed, {} failed", report.passed, report.failed);
             Ok(report.failed == 0 && !report.cases.is_empty())
         }
-        Cmd::Xy { dim, tokens, seed } => {
+        Cmd::Xy { tiers, dim, tokens, seed } => {
             println!("pam xy: local attention over {tokens} tokens of head dim {dim} in each tier's Verilated device (PUs on their own clock), seed {seed}");
-            let s = pam::system::xy::derive(dim, tokens, seed)?;
+            let presets = verilated_presets(&tiers)?;
+            let s = pam::system::xy::derive(&presets, dim, tokens, seed)?;
             for t in &s.tiers {
                 println!(
                     "  {:<6} {:>10.0} ns  -> {:>12.3e} tokens/s per simulated device x {:>5.0} (reference device) x {:>2} per node = {:>10.3e} tokens/s",
@@ -234,10 +238,12 @@ fn real_main() -> anyhow::Result<bool> {
                 );
             }
             println!("  equal finishing times need importance shares proportional to throughput:");
-            println!(
-                "  x = T_HBM / T_SSD = {:.1}, y = T_DDR / T_SSD = {:.2}   (target split x : y : 1 = {:.1} : {:.2} : 1)",
-                s.x, s.y, s.x, s.y
-            );
+            let last = s.tiers.last().map_or("", |t| t.preset);
+            for (t, w) in s.tiers.iter().zip(&s.weights) {
+                println!("  w_{:<6} = T_{} / T_{last} = {w:.3}", t.preset, t.preset);
+            }
+            let ws: Vec<String> = s.weights.iter().map(|w| format!("{w:.3}")).collect();
+            println!("  target split {} (scenario: target: [{}])", ws.join(" : "), ws.join(", "));
             Ok(true)
         }
         Cmd::Presets => {
@@ -265,8 +271,8 @@ fn real_main() -> anyhow::Result<bool> {
             let (x, y) = match (x, y) {
                 (Some(x), Some(y)) => (x, y),
                 _ => {
-                    let s = pam::system::xy::derive(64, 512, seed)?;
-                    (s.x, s.y)
+                    let s = pam::system::xy::derive(&verilated_presets(&["hbm-s", "ddr-s", "ssd-s"])?, 64, 512, seed)?;
+                    (s.weights[0], s.weights[1])
                 }
             };
             println!("pam bench policies: {steps} decode steps, target x : y : 1 = {x:.1} : {y:.2} : 1, seed {seed}");
@@ -305,7 +311,8 @@ fn real_main() -> anyhow::Result<bool> {
         Cmd::Bench { what: BenchCmd::Mapping { seed } } => {
             use pam::kv::placement::GroupPolicy;
             use pam::kv::workload::{imbalance, SkewedWorkload};
-            let p = pam::device::preset::DramPreset::hbm_scaled();
+            let p =
+                pam::device::preset::DramPreset::named("hbm-s").ok_or_else(|| anyhow::anyhow!("no preset hbm-s"))?;
             let shape = pam::kv::placement::DramShape { bank_groups: 4, rows: 512, ..p.shape(128) };
             let w = SkewedWorkload::default();
             println!(
@@ -321,14 +328,14 @@ fn real_main() -> anyhow::Result<bool> {
             Ok(true)
         }
         Cmd::Bench { what: BenchCmd::Bandwidth { dim, tokens, seed, pu_clock } } => {
-            use pam::device::preset::DramPreset;
             println!(
                 "pam bench bandwidth: head dim {dim}, seed {seed}; RDs at tCCD_L (compute cap off); PUs on {}",
                 if pu_clock { "their own clock" } else { "the memory clock" }
             );
-            for (scaled, reference) in
-                [(DramPreset::hbm_scaled(), DramPreset::hbm3()), (DramPreset::ddr_scaled(), DramPreset::ddr4())]
-            {
+            let dram: Vec<_> = pam::device::tier::TierPreset::verilated()
+                .filter_map(|p| Some((p.as_dram()?.clone(), p.reference_preset().as_dram()?.clone())))
+                .collect();
+            for (scaled, reference) in dram {
                 let shape = scaled.shape(dim);
                 let per_row = shape.slots_per_row() * shape.pus_per_group() * scaled.bank_groups;
                 let n = tokens
@@ -362,31 +369,32 @@ fn real_main() -> anyhow::Result<bool> {
                     reference.name, reference.banks(), r.reference.column_peak / 1e12, r.reference.pattern / 1e12, r.achieved * scale / 1e12
                 );
             }
-            let ssd = pam::device::ssd::FlashPreset::ssd_scaled();
-            let r = pam::bench::bench_flash_bandwidth(&ssd, dim, 3, seed)?;
-            let gbs = |x: f64| x / 1e9;
-            println!(
+            for ssd in pam::device::tier::TierPreset::verilated().filter_map(|p| p.as_flash().cloned()) {
+                let r = pam::bench::bench_flash_bandwidth(&ssd, dim, 3, seed)?;
+                let gbs = |x: f64| x / 1e9;
+                println!(
                 "  {} ({} channels x {} dies, {} PUs): {} tokens on {} pages, {} bytes in {} clocks ({:.2} s of simulation)",
                 ssd.name, ssd.channels, ssd.dies_per_channel, ssd.pus(), r.tokens, r.pages, r.bytes, r.stream_cycles, r.wall_seconds
             );
-            println!(
-                "    achieved in RTL        : {:>10.2} GB/s   (achieved / bound = {:.3})",
-                gbs(r.achieved),
-                r.achieved / r.bound
-            );
-            println!(
+                println!(
+                    "    achieved in RTL        : {:>10.2} GB/s   (achieved / bound = {:.3})",
+                    gbs(r.achieved),
+                    r.achieved / r.bound
+                );
+                println!(
                 "    channel rate bound     : {:>10.2} GB/s   ({} channels x {} B per {} clocks at {} MHz; nominal {} MT/s)",
                 gbs(r.bus_bound), ssd.channels, ssd.beat_bytes(), ssd.xfer_gap(), ssd.clock_mhz, ssd.channel_mts
             );
-            println!(
+                println!(
                 "    page read (tR) bound   : {:>10.2} GB/s   ({} dies x {} B per tR + transfer = {} us + {:.2} us: one page register per die)",
                 gbs(r.tr_bound), ssd.channels * ssd.dies_per_channel, ssd.page_bytes, ssd.t_r_ns / 1000.0,
                 ssd.page_bytes as f64 / (r.bus_bound / ssd.channels as f64) * 1e6
             );
-            println!(
+                println!(
                 "    bound (min per channel): {:>10.2} GB/s   the first page of each die fills the pipeline; {} pages per die here",
                 gbs(r.bound), r.pages / (ssd.channels * ssd.dies_per_channel)
             );
+            }
             Ok(true)
         }
         Cmd::Bench { what: BenchCmd::Pu { lanes, dim, tokens, repeats, seed } } => {
@@ -412,4 +420,21 @@ fn real_main() -> anyhow::Result<bool> {
             Ok(true)
         }
     }
+}
+
+/// The Verilated presets of `names`, in order; an error names the one that is not.
+fn verilated_presets(names: &[impl AsRef<str>]) -> anyhow::Result<Vec<pam::device::tier::TierPreset>> {
+    use pam::device::tier::TierPreset;
+    names
+        .iter()
+        .map(|n| {
+            TierPreset::by_name(n.as_ref()).filter(|p| p.verilated).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "'{}' is not a Verilated preset; allowed: {:?}",
+                    n.as_ref(),
+                    TierPreset::verilated_names()
+                )
+            })
+        })
+        .collect()
 }

@@ -13,7 +13,7 @@ use crate::device::memory::CommandCounts;
 use crate::device::pim::RunBreakdown;
 use crate::golden::reference::REL_BOUND;
 use crate::problem::{case_seed, Problem};
-use crate::scenario::{DatapathSpec, Scenario, SystemSpec, TierSpec};
+use crate::scenario::{DatapathSpec, Scenario, SystemSpec, TierCheck};
 
 pub struct RunOptions {
     pub seed: u64,
@@ -127,7 +127,7 @@ pub struct TierTotals {
     pub waves: Vec<String>,
 }
 
-pub fn run_tier(index: usize, spec: &TierSpec, opts: &RunOptions) -> TierTotals {
+pub fn run_tier(index: usize, spec: &TierCheck, opts: &RunOptions) -> TierTotals {
     let mut t = TierTotals { preset: spec.preset.name().to_string(), ..Default::default() };
     let mut dev = match spec.preset.open(Some(spec.gap)) {
         Ok(d) => d,
@@ -195,7 +195,7 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
     use crate::system::decode::{DecodeConfig, PamSystem};
 
     let policy: Box<dyn Policy> = match spec.policy.as_str() {
-        "pam" => Box::new(Scheduler::new(SchedulerConfig::new(Target::new(spec.target.0, spec.target.1)?))),
+        "pam" => Box::new(Scheduler::new(SchedulerConfig::new(Target::from_weights(spec.target.clone())?))),
         "none" => Box::new(NoSchedule),
         "lpim" => Box::new(LPim),
         _ => Box::new(Lru::new()),
@@ -207,9 +207,8 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         scores: spec.scores,
         drift: spec.drift,
         fraction: spec.fraction,
-        capacity: spec.capacity,
-        devices: spec.devices,
-        models: spec.models,
+        tiers: spec.tiers.clone(),
+        merge_tier: spec.merge_tier,
         migration: spec.migration,
         seed: opts.seed,
     };
@@ -231,23 +230,26 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
             Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
         }
     }
-    let busy: Vec<f64> = (0..3).map(|t| out.steps.iter().map(|s| s.attention_ns[t]).sum()).collect();
+    let tier_count = spec.tiers.len();
+    let busy: Vec<f64> = (0..tier_count).map(|t| out.steps.iter().map(|s| s.attention_ns[t]).sum()).collect();
     let total: f64 = out.steps.iter().map(|s| s.latency_ns).sum();
-    let last = out.steps.last().cloned().unwrap_or_default();
-    let names = ["hbm", "ddr", "ssd"];
+    let last = out.steps.last().cloned().unwrap_or_else(|| crate::system::decode::StepStats::new(tier_count));
+    let names = tier_keys(&spec.tiers);
+    let ratio = |v: &[f64]| v.iter().map(|x| format!("{x}")).collect::<Vec<_>>().join(" : ");
     println!(
-        "  system: {} decode steps, {} queries, {} scores, policy {}, target {} : {} : 1, {} mismatches, max relative error vs float64 {:.3e} ({:.1} s)",
-        out.steps.len(), out.queries, spec.scores.name(), spec.policy, spec.target.0, spec.target.1, out.mismatches.len(), out.max_rel_err_f64, started.elapsed().as_secs_f64()
+        "  system: {} decode steps, {} queries, {} scores, policy {}, target {}, {} mismatches, max relative error vs float64 {:.3e} ({:.1} s)",
+        out.steps.len(), out.queries, spec.scores.name(), spec.policy, ratio(&spec.target), out.mismatches.len(), out.max_rel_err_f64, started.elapsed().as_secs_f64()
     );
     let per_device = &out.tokens_per_device;
     let calibrations: Vec<_> = sys.tiers().tiers.iter().map(|t| t.calibration.clone()).collect();
     for (t, name) in names.iter().enumerate() {
         println!(
-            "    {name}: {} tokens {:?} on {} {} device(s), busy {:.1} us, utilisation {:.3}",
+            "    {name} ({}): {} tokens {:?} on {} {} device(s), busy {:.1} us, utilisation {:.3}",
+            spec.tiers[t].preset.name(),
             last.tokens[t],
             per_device[t],
             per_device[t].len(),
-            spec.models[t].name(),
+            spec.tiers[t].model.name(),
             busy[t] / 1e3,
             busy[t] / total.max(1e-9)
         );
@@ -266,7 +268,7 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         let mean =
             |f: &dyn Fn(&crate::system::decode::StepStats) -> f64| out.steps.iter().map(f).sum::<f64>() / n / 1e3;
         let per_tier = |f: &dyn Fn(&crate::system::decode::StepStats, usize) -> f64| {
-            (0..3).map(|t| format!("{} {:.1}", names[t], mean(&|s| f(s, t)))).collect::<Vec<_>>().join(", ")
+            (0..tier_count).map(|t| format!("{} {:.1}", names[t], mean(&|s| f(s, t)))).collect::<Vec<_>>().join(", ")
         };
         println!(
             "    mean step {:.1} us: attention {:.1} us (in us, local per tier: {}; of which in-device reductions: {}; links: {}; final merges {:.1}), migration {:.1} us overlapping it",
@@ -288,15 +290,10 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         mig_ns / 1e3
     );
     if let Some(sp) = out.splits.last() {
-        println!(
-            "    importance split at the end: {:.3} : {:.3} : {:.3} (target {:.3} : {:.3} : {:.3})",
-            sp[0],
-            sp[1],
-            sp[2],
-            spec.target.0 / (spec.target.0 + spec.target.1 + 1.0),
-            spec.target.1 / (spec.target.0 + spec.target.1 + 1.0),
-            1.0 / (spec.target.0 + spec.target.1 + 1.0)
-        );
+        let shares = |v: &[f64]| v.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(" : ");
+        let sum: f64 = spec.target.iter().sum();
+        let target: Vec<f64> = spec.target.iter().map(|w| w / sum).collect();
+        println!("    importance split at the end: {} (target {})", shares(sp), shares(&target));
     }
     for m in out.mismatches.iter().take(5) {
         println!("FAIL system: {m}");
@@ -316,7 +313,8 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
                 json!({
                     "tokens": last.tokens[t],
                     "tokens_per_device": per_device[t],
-                    "device_model": spec.models[t],
+                    "preset": spec.tiers[t].preset.name(),
+                    "device_model": spec.tiers[t].model,
                     "calibration": calibrations[t].as_deref(),
                     "busy_ns": busy[t],
                     "utilisation": busy[t] / total.max(1e-9),
@@ -331,7 +329,8 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         "policy": spec.policy,
         "migration": spec.migration,
         "scores": spec.scores,
-        "target": [spec.target.0, spec.target.1, 1.0],
+        "target": spec.target,
+        "merge_tier": spec.merge_tier,
         "queries": out.queries,
         "tiers": tiers,
         "tokens_migrated": moved,
@@ -342,6 +341,17 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         "error": stopped,
     });
     Ok(out.mismatches.is_empty() && stopped.is_none())
+}
+
+/// The keys of a system's tiers in summaries: each tier's label in lower case (`hbm`, `ddr`,
+/// `ssd`, ...), with its index appended when two tiers share a label.
+pub fn tier_keys(tiers: &[crate::system::pamattention::TierConfig]) -> Vec<String> {
+    let labels: Vec<String> = tiers.iter().map(|t| t.preset.label().to_lowercase()).collect();
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| if labels.iter().filter(|m| *m == l).count() > 1 { format!("{l}{i}") } else { l.clone() })
+        .collect()
 }
 
 /// The shipped GTKWave view that matches a dump (by the unit and width in its name).

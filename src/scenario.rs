@@ -78,7 +78,7 @@ struct RawScenario {
     system: Option<Spanned<RawSystem>>,
 }
 
-/// The PAM system section: decode steps of a small model over the three tiers.
+/// The PAM system section: decode steps of a small model over a list of tiers.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSystem {
@@ -89,7 +89,9 @@ struct RawSystem {
     drift: Option<Spanned<f64>>,
     #[serde(default)]
     fraction: Option<Spanned<f64>>,
-    capacity: Spanned<RawCapacity>,
+    tiers: Spanned<Vec<Spanned<RawSystemTier>>>,
+    #[serde(default)]
+    merge_tier: Option<Spanned<u64>>,
     policy: Spanned<String>,
     #[serde(default)]
     target: Option<Spanned<RawTarget>>,
@@ -97,22 +99,19 @@ struct RawSystem {
     migration: Option<Spanned<String>>,
     #[serde(default)]
     scores: Option<Spanned<String>>,
-    #[serde(default)]
-    devices: Option<Spanned<RawCapacity>>,
-    #[serde(default)]
-    device_models: Option<Spanned<RawModels>>,
 }
 
-/// The model behind each tier's devices (`rtl` or `calibrated`); a tier not named is `rtl`.
-#[derive(Debug, Deserialize, Clone)]
+/// One tier of a system, fastest first.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawModels {
+struct RawSystemTier {
+    preset: String,
+    capacity: u64,
     #[serde(default)]
-    hbm: Option<String>,
+    devices: Option<u64>,
+    /// `rtl` (default) or `calibrated`.
     #[serde(default)]
-    ddr: Option<String>,
-    #[serde(default)]
-    ssd: Option<String>,
+    model: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy)]
@@ -124,19 +123,12 @@ struct RawModel {
     head_dim: u64,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy)]
-#[serde(deny_unknown_fields)]
-struct RawCapacity {
-    hbm: u64,
-    ddr: u64,
-    ssd: u64,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy)]
-#[serde(deny_unknown_fields)]
-struct RawTarget {
-    x: f64,
-    y: f64,
+/// The target importance split: a weight per tier, or x : y : 1 for three tiers.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+enum RawTarget {
+    Weights(Vec<f64>),
+    Xy { x: f64, y: f64 },
 }
 
 /// One tier's device in a `tiers` section.
@@ -199,9 +191,9 @@ struct RawDatapath {
     waves: Option<Spanned<u64>>,
 }
 
-/// Validated entry of the `tiers` section.
+/// Validated entry of the `tiers` section: local-attention problems in one device.
 #[derive(Clone, Debug)]
-pub struct TierSpec {
+pub struct TierCheck {
     pub preset: TierPreset,
     pub problems: u64,
     pub tokens: (usize, usize),
@@ -218,19 +210,23 @@ pub struct SystemSpec {
     pub steps: usize,
     pub drift: f64,
     pub fraction: f64,
-    pub capacity: [usize; 3],
+    /// The tiers, fastest first: preset, devices, capacity, device model.
+    pub tiers: Vec<crate::system::pamattention::TierConfig>,
+    /// The tier whose RUs merge the partials.
+    pub merge_tier: usize,
     /// `pam`, `none`, `lpim` or `lru`.
     pub policy: String,
-    pub target: (f64, f64),
+    /// Importance weight per tier (x, y, 1 for three tiers).
+    pub target: Vec<f64>,
     pub migration: crate::system::migrate::MigrationPath,
     pub scores: crate::system::scores::ScoreKind,
-    /// Devices per tier (HBM, DDR, SSD).
-    pub devices: [usize; 3],
-    pub models: [crate::device::attention::DeviceModel; 3],
 }
 
 /// Most devices of one tier in a system scenario (each is a Verilated device of its own).
 pub const MAX_DEVICES: u64 = 8;
+
+/// The target of a three-tier system when the scenario names none (x : y : 1 = 6 : 3 : 1).
+pub const DEFAULT_TARGET_3: [f64; 3] = [6.0, 3.0, 1.0];
 
 /// Policies a `system` section may name.
 pub const POLICIES: [&str; 4] = ["pam", "none", "lpim", "lru"];
@@ -251,7 +247,7 @@ pub struct Scenario {
     pub description: Option<String>,
     pub seed: Option<u64>,
     pub datapath: Option<DatapathSpec>,
-    pub tiers: Vec<TierSpec>,
+    pub tiers: Vec<TierCheck>,
     pub system: Option<SystemSpec>,
 }
 
@@ -261,11 +257,12 @@ pub const MAX_TILES: u64 = 256;
 pub const MAX_AMPLITUDE: f64 = 256.0;
 const LANES_BUILT: [u64; 2] = [16, 4];
 
-struct Checker<'a> {
+/// Validates the raw scenario; every error names the file, line, column and field.
+struct Validator<'a> {
     file: &'a Path,
 }
 
-impl Checker<'_> {
+impl Validator<'_> {
     fn fail<T>(&self, s: &Spanned<T>, field: &str, message: String) -> ScenarioError {
         ScenarioError::Invalid {
             file: self.file.to_path_buf(),
@@ -299,10 +296,7 @@ impl Checker<'_> {
     }
 }
 
-/// Presets with a Verilated device.
-const DEVICE_PRESETS: [&str; 3] = ["hbm-s", "ddr-s", "ssd-s"];
-
-impl Checker<'_> {
+impl Validator<'_> {
     fn system(&self, s: &RawSystem) -> Result<SystemSpec, ScenarioError> {
         let m = s.model.value;
         if m.layers == 0
@@ -338,16 +332,28 @@ impl Checker<'_> {
         };
         let drift = unit(&s.drift, "system.drift", 0.05, false)?;
         let fraction = unit(&s.fraction, "system.fraction", crate::sched::DEFAULT_FRACTION, true)?;
-        let c = s.capacity.value;
+        let tiers = self.system_tiers(s, m.head_dim as usize)?;
         let tokens: u64 = s.contexts.value.iter().sum::<u64>() * m.layers * m.kv_heads;
         let need = tokens + s.steps.value * s.contexts.value.len() as u64 * m.layers * m.kv_heads;
-        if c.hbm + c.ddr + c.ssd < need {
+        let total: u64 = tiers.iter().map(|t| t.capacity as u64).sum();
+        if total < need {
             return Err(self.fail(
-                &s.capacity,
-                "system.capacity",
-                format!("{} tokens in all cannot hold the {need} tokens the run stores", c.hbm + c.ddr + c.ssd),
+                &s.tiers,
+                "system.tiers",
+                format!("{total} tokens of capacity in all cannot hold the {need} tokens the run stores"),
             ));
         }
+        let merge_tier = match &s.merge_tier {
+            None => 0,
+            Some(t) if (t.value as usize) < tiers.len() => t.value as usize,
+            Some(t) => {
+                return Err(self.fail(
+                    t,
+                    "system.merge_tier",
+                    format!("{} is not a tier: the system has tiers 0..={}", t.value, tiers.len() - 1),
+                ))
+            }
+        };
         if !POLICIES.contains(&s.policy.value.as_str()) {
             return Err(self.fail(
                 &s.policy,
@@ -355,62 +361,32 @@ impl Checker<'_> {
                 format!("'{}' is not a policy; allowed: {POLICIES:?}", s.policy.value),
             ));
         }
+        let n = tiers.len();
         let target = match &s.target {
-            None => (6.0, 3.0),
-            Some(t) if t.value.x > 0.0 && t.value.y > 0.0 && t.value.x.is_finite() && t.value.y.is_finite() => {
-                (t.value.x, t.value.y)
-            }
-            Some(t) => return Err(self.fail(t, "system.target", "x and y must be positive".into())),
-        };
-        let devices = match &s.devices {
-            None => [1, 1, 1],
-            Some(d) => {
-                let v = d.value;
-                if [v.hbm, v.ddr, v.ssd].iter().any(|&n| !(1..=MAX_DEVICES).contains(&n)) {
+            None if n == 3 => DEFAULT_TARGET_3.to_vec(),
+            None => vec![1.0; n],
+            Some(t) => {
+                let w = match &t.value {
+                    RawTarget::Weights(w) => w.clone(),
+                    RawTarget::Xy { x, y } if n == 3 => vec![*x, *y, 1.0],
+                    RawTarget::Xy { .. } => {
+                        return Err(self.fail(
+                            t,
+                            "system.target",
+                            format!("{{x, y}} is the three-tier form; give a list of {n} weights, one per tier"),
+                        ))
+                    }
+                };
+                if w.len() != n || w.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
                     return Err(self.fail(
-                        d,
-                        "system.devices",
-                        format!("{v:?}: every tier needs 1..={MAX_DEVICES} devices"),
+                        t,
+                        "system.target",
+                        format!("{w:?} must be {n} positive weights, one per tier, fastest first"),
                     ));
                 }
-                [v.hbm as usize, v.ddr as usize, v.ssd as usize]
+                w
             }
         };
-        let presets = crate::device::tier::TierPreset::scaled();
-        for (t, (name, want)) in ["hbm", "ddr", "ssd"].iter().zip([c.hbm, c.ddr, c.ssd]).enumerate() {
-            let placer = presets[t]
-                .tier_placer(t, devices[t], m.head_dim as usize)
-                .map_err(|e| self.fail(&s.model, "system.model.head_dim", format!("{}: {e}", presets[t].name())))?;
-            if want as usize > placer.capacity() {
-                return Err(self.fail(
-                    &s.capacity,
-                    "system.capacity",
-                    format!(
-                        "{name}: {want} tokens, but {} {} device(s) hold at most {} tokens of head dimension {}",
-                        devices[t],
-                        presets[t].name(),
-                        placer.capacity(),
-                        m.head_dim
-                    ),
-                ));
-            }
-        }
-        use crate::device::attention::DeviceModel;
-        let mut models = [DeviceModel::Rtl; 3];
-        if let Some(dm) = &s.device_models {
-            let names = [&dm.value.hbm, &dm.value.ddr, &dm.value.ssd];
-            for (t, (tier, name)) in ["hbm", "ddr", "ssd"].iter().zip(names).enumerate() {
-                if let Some(n) = name {
-                    models[t] = DeviceModel::by_name(n).ok_or_else(|| {
-                        self.fail(
-                            dm,
-                            &format!("system.device_models.{tier}"),
-                            format!("'{n}' is not a device model; allowed: {:?}", DeviceModel::NAMES),
-                        )
-                    })?;
-                }
-            }
-        }
         use crate::system::scores::ScoreKind;
         let scores = match &s.scores {
             None => ScoreKind::Synthetic,
@@ -458,25 +434,89 @@ impl Checker<'_> {
             steps: s.steps.value as usize,
             drift,
             fraction,
-            capacity: [c.hbm as usize, c.ddr as usize, c.ssd as usize],
+            tiers,
+            merge_tier,
             policy: s.policy.value.clone(),
             target,
             migration,
             scores,
-            devices,
-            models,
         })
     }
 
-    fn tier(&self, i: usize, t: &RawTier) -> Result<TierSpec, ScenarioError> {
+    /// The system's tiers: Verilated presets, 1..=8 devices each, a capacity the devices hold.
+    fn system_tiers(
+        &self,
+        s: &RawSystem,
+        dim: usize,
+    ) -> Result<Vec<crate::system::pamattention::TierConfig>, ScenarioError> {
+        use crate::device::attention::DeviceModel;
+        let list = &s.tiers.value;
+        if list.is_empty() || list.len() > crate::sched::MAX_TIERS {
+            return Err(self.fail(
+                &s.tiers,
+                "system.tiers",
+                format!("{} tiers: a system has 1..={} tiers, fastest first", list.len(), crate::sched::MAX_TIERS),
+            ));
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for (i, t) in list.iter().enumerate() {
+            let f = |name: &str| format!("system.tiers[{i}].{name}");
+            let v = &t.value;
+            let preset = TierPreset::by_name(&v.preset).filter(|p| p.verilated).ok_or_else(|| {
+                self.fail(
+                    t,
+                    &f("preset"),
+                    format!("'{}' is not a Verilated preset; allowed: {:?}", v.preset, TierPreset::verilated_names()),
+                )
+            })?;
+            let devices = v.devices.unwrap_or(1);
+            if !(1..=MAX_DEVICES).contains(&devices) {
+                return Err(self.fail(t, &f("devices"), format!("{devices}: a tier has 1..={MAX_DEVICES} devices")));
+            }
+            let placer = preset
+                .tier_placer(i, devices as usize, dim)
+                .map_err(|e| self.fail(&s.model, "system.model.head_dim", format!("{}: {e}", preset.name())))?;
+            if v.capacity as usize > placer.capacity() {
+                return Err(self.fail(
+                    t,
+                    &f("capacity"),
+                    format!(
+                        "{} tokens, but {devices} {} device(s) hold at most {} tokens of head dimension {dim}",
+                        v.capacity,
+                        preset.name(),
+                        placer.capacity()
+                    ),
+                ));
+            }
+            let model = match &v.model {
+                None => DeviceModel::Rtl,
+                Some(n) => DeviceModel::by_name(n).ok_or_else(|| {
+                    self.fail(t, &f("model"), format!("'{n}' is not a device model; allowed: {:?}", DeviceModel::NAMES))
+                })?,
+            };
+            out.push(crate::system::pamattention::TierConfig {
+                preset,
+                devices: devices as usize,
+                capacity: v.capacity as usize,
+                model,
+            });
+        }
+        Ok(out)
+    }
+
+    fn tier(&self, i: usize, t: &RawTier) -> Result<TierCheck, ScenarioError> {
         let f = |name: &str| format!("tiers[{i}].{name}");
         let mut preset = match TierPreset::by_name(&t.preset.value) {
-            Some(p) if DEVICE_PRESETS.contains(&p.name()) => p,
+            Some(p) if p.verilated => p,
             _ => {
                 return Err(self.fail(
                     &t.preset,
                     &f("preset"),
-                    format!("'{}' is not a device preset; allowed: {DEVICE_PRESETS:?}", t.preset.value),
+                    format!(
+                        "'{}' is not a device preset; allowed: {:?}",
+                        t.preset.value,
+                        TierPreset::verilated_names()
+                    ),
                 ))
             }
         };
@@ -489,7 +529,7 @@ impl Checker<'_> {
         }
         let not_dram = |what: &str| format!("{what} overrides apply to DRAM presets, not {}", t.preset.value);
         if let Some(g) = &t.geometry {
-            let TierPreset::Dram(preset) = &preset else {
+            let Some(preset) = preset.as_dram() else {
                 return Err(self.fail(g, &f("geometry"), not_dram("geometry")));
             };
             let v = g.value;
@@ -543,10 +583,11 @@ impl Checker<'_> {
             }
         };
         if let Some(map) = &t.timing {
-            let TierPreset::Dram(preset) = &mut preset else {
+            let Some(dram) = preset.as_dram() else {
                 return Err(self.fail(map, &f("timing"), not_dram("timing")));
             };
-            let mut timing = preset.timing;
+            let mut dram = dram.clone();
+            let mut timing = dram.timing;
             for (k, &v) in &map.value {
                 let v = u32::try_from(v).unwrap_or(u32::MAX);
                 let slot = match k.as_str() {
@@ -564,7 +605,7 @@ impl Checker<'_> {
                     "refi" => &mut timing.refi,
                     "rfc" => &mut timing.rfc,
                     _ => {
-                        let names: Vec<&str> = preset.timing.fields().iter().map(|f| f.0).collect();
+                        let names: Vec<&str> = dram.timing.fields().iter().map(|f| f.0).collect();
                         return Err(self.fail(
                             map,
                             &f(&format!("timing.{k}")),
@@ -575,7 +616,8 @@ impl Checker<'_> {
                 *slot = v;
             }
             timing.validate().map_err(|e| self.fail(map, &f("timing"), e))?;
-            preset.timing = timing;
+            dram.timing = timing;
+            preset = preset.with_kind(dram);
         }
         let gap = match &t.rd_gap {
             None => preset.min_gap(),
@@ -595,7 +637,7 @@ impl Checker<'_> {
             },
         };
         let tokens = self.int_range(&t.tokens, &f("tokens"), 1, MAX_TOKENS)?;
-        Ok(TierSpec { preset, problems: t.problems.value, tokens, head_dims: dims, gap })
+        Ok(TierCheck { preset, problems: t.problems.value, tokens, head_dims: dims, gap })
     }
 }
 
@@ -608,7 +650,7 @@ impl Scenario {
     pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         let raw: RawScenario = serde_saphyr::from_str(text)
             .map_err(|e| ScenarioError::Parse { file: file.into(), message: e.to_string() })?;
-        let c = Checker { file };
+        let c = Validator { file };
         let datapath = match raw.datapath {
             None => None,
             Some(d) => {

@@ -11,6 +11,7 @@ use pam::golden::fp::fp32_to_fp16;
 use pam::sched::{Scheduler, SchedulerConfig, Target};
 use pam::system::decode::{DecodeConfig, ModelShape, PamSystem};
 use pam::system::migrate::MigrationPath;
+use pam::system::pamattention::TierConfig;
 use pam::system::scores::ScoreKind;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -22,8 +23,8 @@ fn h(x: f32) -> u16 {
 #[test]
 fn the_time_model_predicts_held_out_rtl_runs() {
     // The system runs every tier's PUs on their own clock.
-    for preset in TierPreset::scaled() {
-        let cal = Calibration::measure(&preset, 64, true, 3).unwrap();
+    for preset in TierPreset::verilated() {
+        let cal = Calibration::measure(preset, 64, true, 3).unwrap();
         println!(
             "{}: coef {:?}, held-out error max {:.3} mean {:.3} total {:.3}",
             cal.preset, cal.coef, cal.max_rel_err, cal.mean_rel_err, cal.total_rel_err
@@ -35,8 +36,8 @@ fn the_time_model_predicts_held_out_rtl_runs() {
 #[test]
 fn calibrated_partials_are_the_rtl_partials() {
     let dim = 64;
-    for preset in TierPreset::scaled() {
-        let cal = Arc::new(Calibration::measure(&preset, dim, true, 4).unwrap());
+    for preset in TierPreset::verilated() {
+        let cal = Arc::new(Calibration::measure(preset, dim, true, 4).unwrap());
         let mut fast = CalibratedDevice::new(preset.clone(), cal);
         let mut rtl = preset.open_with_pu_clock(None).unwrap();
         let mut placer = preset.placer(dim).unwrap();
@@ -69,7 +70,7 @@ fn calibrated_partials_are_the_rtl_partials() {
 
 #[test]
 fn a_decode_run_over_calibrated_tiers_decides_and_computes_as_over_the_rtl() {
-    let run = |models| {
+    let run = |model: DeviceModel| {
         let cfg = DecodeConfig {
             model: ModelShape { layers: 1, q_heads: 2, kv_heads: 1, head_dim: 64 },
             contexts: vec![60, 40],
@@ -77,9 +78,12 @@ fn a_decode_run_over_calibrated_tiers_decides_and_computes_as_over_the_rtl() {
             scores: ScoreKind::Synthetic,
             drift: 0.1,
             fraction: 0.25,
-            capacity: [30, 30, 400],
-            devices: [1, 1, 1],
-            models,
+            tiers: TierConfig::scaled(&["hbm-s", "ddr-s", "ssd-s"], &[30, 30, 400])
+                .unwrap()
+                .into_iter()
+                .map(|t| TierConfig { model, ..t })
+                .collect(),
+            merge_tier: 0,
             migration: MigrationPath::Interface,
             seed: 11,
         };
@@ -90,8 +94,8 @@ fn a_decode_run_over_calibrated_tiers_decides_and_computes_as_over_the_rtl() {
         assert!(out.mismatches.is_empty(), "{:?}", out.mismatches);
         out
     };
-    let rtl = run([DeviceModel::Rtl; 3]);
-    let fast = run([DeviceModel::Calibrated; 3]);
+    let rtl = run(DeviceModel::Rtl);
+    let fast = run(DeviceModel::Calibrated);
     assert_eq!(rtl.splits, fast.splits);
     assert_eq!(rtl.max_rel_err_f64, fast.max_rel_err_f64, "the same outputs");
     for t in 0..3 {

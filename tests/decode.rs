@@ -1,9 +1,9 @@
 //! Decode steps over the three-tier hierarchy with every tier's RTL in the loop.
 
-use pam::device::attention::DeviceModel;
 use pam::sched::{NoSchedule, Scheduler, SchedulerConfig, Target};
 use pam::system::decode::{DecodeConfig, ModelShape, PamSystem};
 use pam::system::migrate::MigrationPath;
+use pam::system::pamattention::TierConfig;
 use pam::system::scores::ScoreKind;
 
 fn config(steps: usize) -> DecodeConfig {
@@ -15,12 +15,18 @@ fn config(steps: usize) -> DecodeConfig {
         drift: 0.1,
         fraction: 0.25,
         // Small HBM and DDR so that every tier holds tokens.
-        capacity: [24, 24, 400],
-        devices: [1, 1, 1],
-        models: [DeviceModel::Rtl; 3],
+        tiers: TierConfig::scaled(&["hbm-s", "ddr-s", "ssd-s"], &[24, 24, 400]).unwrap(),
+        merge_tier: 0,
         migration: MigrationPath::Interface,
         seed: 9,
     }
+}
+
+fn with_devices(mut cfg: DecodeConfig, devices: [usize; 3]) -> DecodeConfig {
+    for (t, d) in cfg.tiers.iter_mut().zip(devices) {
+        t.devices = d;
+    }
+    cfg
 }
 
 #[test]
@@ -49,7 +55,7 @@ fn decode_steps_match_the_golden_chain_and_keep_every_token() {
 #[test]
 fn tiers_of_several_devices_spread_tokens_and_keep_every_byte() {
     let sched = Scheduler::new(SchedulerConfig::new(Target::new(6.0, 3.0).unwrap()));
-    let mut sys = PamSystem::new(DecodeConfig { devices: [2, 2, 3], ..config(4) }, Box::new(sched)).unwrap();
+    let mut sys = PamSystem::new(with_devices(config(4), [2, 2, 3]), Box::new(sched)).unwrap();
     let out = sys.run().unwrap();
     assert!(out.mismatches.is_empty(), "{:?}", out.mismatches);
     sys.verify_storage().unwrap();

@@ -3,8 +3,6 @@
 use pam::device::check::{check, DeviceProblem, DIMS, SEQ};
 use pam::device::memory::CommandCounts;
 use pam::device::pim::{DeviceRun, PimDevice};
-use pam::device::preset::DramPreset;
-use pam::device::ssd::FlashPreset;
 use pam::device::tier::TierPreset;
 use pam::kv::location::PhysLoc;
 
@@ -36,24 +34,24 @@ fn device_matches_model(preset: TierPreset, seeds: std::ops::Range<u64>) {
 
 #[test]
 fn hbm_device_local_attention_matches_model() {
-    device_matches_model(TierPreset::Dram(DramPreset::hbm_scaled()), 0..3);
+    device_matches_model(TierPreset::by_name("hbm-s").unwrap(), 0..3);
 }
 
 #[test]
 fn ddr_device_local_attention_matches_model() {
-    device_matches_model(TierPreset::Dram(DramPreset::ddr_scaled()), 0..3);
+    device_matches_model(TierPreset::by_name("ddr-s").unwrap(), 0..3);
 }
 
 #[test]
 fn ssd_device_local_attention_matches_model() {
-    device_matches_model(TierPreset::Flash(FlashPreset::ssd_scaled()), 0..2);
+    device_matches_model(TierPreset::by_name("ssd-s").unwrap(), 0..2);
 }
 
 /// With the PUs on the tier's own clock, every beat crosses a dual-clock FIFO: the arithmetic
 /// is the same (bit-exact with the model), the timing is the PU's.
 #[test]
 fn pus_on_their_own_clock_give_the_same_bits_and_their_own_timing() {
-    for preset in [TierPreset::Dram(DramPreset::hbm_scaled()), TierPreset::Dram(DramPreset::ddr_scaled())] {
+    for preset in [TierPreset::by_name("hbm-s").unwrap(), TierPreset::by_name("ddr-s").unwrap()] {
         let mut same = preset.open(None).unwrap();
         let mut own = preset.open_with_pu_clock(None).unwrap();
         let p = DeviceProblem::generate(&preset, 7, &[128], (200, 200)).unwrap();
@@ -129,11 +127,11 @@ fn group_shares_the_stream(dev: &mut PimDevice, preset: &TierPreset, g: usize, t
 /// Grouped-query attention (spec §11): the g queries of a KV head share each K/V read.
 #[test]
 fn a_query_group_shares_one_stream() {
-    for preset in TierPreset::scaled() {
+    for preset in TierPreset::verilated() {
         let mut dev = preset.open(None).unwrap();
         // 2 then 4: the device grows its PU contexts, then single queries use the first only.
         for g in [2, 4] {
-            group_shares_the_stream(&mut dev, &preset, g, 150);
+            group_shares_the_stream(&mut dev, preset, g, 150);
         }
     }
 }
@@ -142,15 +140,15 @@ fn a_query_group_shares_one_stream() {
 /// every context.
 #[test]
 fn a_query_group_shares_one_stream_across_clock_domains() {
-    for preset in TierPreset::scaled() {
+    for preset in TierPreset::verilated() {
         let mut dev = preset.open_with_pu_clock(None).unwrap();
-        group_shares_the_stream(&mut dev, &preset, 3, 150);
+        group_shares_the_stream(&mut dev, preset, 3, 150);
     }
 }
 
 #[test]
 fn a_query_group_needs_one_head_dimension() {
-    let mut dev = TierPreset::Dram(DramPreset::hbm_scaled()).open(None).unwrap();
+    let mut dev = TierPreset::by_name("hbm-s").unwrap().open(None).unwrap();
     assert!(dev.load_queries(&[vec![0u16; 64], vec![0u16; 32]]).is_err());
     assert!(dev.load_queries::<Vec<u16>>(&[]).is_err());
     assert!(dev.run(&[]).is_err(), "no group loaded");
@@ -207,10 +205,10 @@ fn probe_reset(preset: &TierPreset, p: &DeviceProblem, reset: bool) -> ResetProb
 /// counts afterwards are exactly the commands issued since.
 #[test]
 fn reset_stats_keeps_what_the_memory_holds_and_its_timing() {
-    for preset in TierPreset::scaled() {
-        let p = DeviceProblem::generate(&preset, 21, &[128], (150, 150)).unwrap();
-        let plain = probe_reset(&preset, &p, false);
-        let reset = probe_reset(&preset, &p, true);
+    for preset in TierPreset::verilated() {
+        let p = DeviceProblem::generate(preset, 21, &[128], (150, 150)).unwrap();
+        let plain = probe_reset(preset, &p, false);
+        let reset = probe_reset(preset, &p, true);
         println!(
             "{}: stream clocks without reset_stats {:?}, with {:?}; mismatches with {:?}",
             p.label(),
@@ -239,11 +237,11 @@ fn reset_stats_keeps_what_the_memory_holds_and_its_timing() {
 /// regression seed reproduces the case as the suite ran it, whichever worker ran it after what.
 #[test]
 fn a_case_runs_the_same_whatever_ran_before_it_on_the_device() {
-    for preset in TierPreset::scaled() {
+    for preset in TierPreset::verilated() {
         // Seeds for which, without the power-on, the DRAM cases took other clocks and commands
         // and the flash case issued other page reads.
-        let case = DeviceProblem::generate_group(&preset, 2, &DIMS, (150, 300), 2).unwrap();
-        let before = DeviceProblem::generate_group(&preset, 102, &DIMS, (300, 300), 4).unwrap();
+        let case = DeviceProblem::generate_group(preset, 2, &DIMS, (150, 300), 2).unwrap();
+        let before = DeviceProblem::generate_group(preset, 102, &DIMS, (300, 300), 4).unwrap();
         let fresh = check(&mut preset.open(None).unwrap(), &case, false).unwrap();
         let mut used = preset.open(None).unwrap();
         assert!(check(&mut used, &before, false).unwrap().mismatches.is_empty());
@@ -274,8 +272,8 @@ fn a_case_runs_the_same_whatever_ran_before_it_on_the_device() {
 /// is found after every PU took its RUN); the next case starts from power-on all the same.
 #[test]
 fn a_case_after_a_failed_run_is_unaffected() {
-    for preset in TierPreset::scaled() {
-        let case = DeviceProblem::generate(&preset, 2, &DIMS, (150, 300)).unwrap();
+    for preset in TierPreset::verilated() {
+        let case = DeviceProblem::generate(preset, 2, &DIMS, (150, 300)).unwrap();
         let fresh = check(&mut preset.open(None).unwrap(), &case, false).unwrap();
         let mut dev = preset.open(None).unwrap();
         dev.load_queries(&case.qs).unwrap();

@@ -151,12 +151,12 @@ fn stream(t: &DramTiming) {
 
 #[test]
 fn legal_stream_hbm3() {
-    stream(&DramTiming::hbm3_5_2());
+    stream(&pam::device::preset::DramPreset::named("hbm3-5.2").unwrap().timing);
 }
 
 #[test]
 fn legal_stream_ddr4() {
-    stream(&DramTiming::ddr4_3200());
+    stream(&pam::device::preset::DramPreset::named("ddr4-3200").unwrap().timing);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -521,7 +521,11 @@ fn random_sequences_agree() {
 
 #[test]
 fn validate_rejects_contradictions() {
-    for base in [DramTiming::hbm3_5_2(), DramTiming::ddr4_3200(), T] {
+    for base in [
+        pam::device::preset::DramPreset::named("hbm3-5.2").unwrap().timing,
+        pam::device::preset::DramPreset::named("ddr4-3200").unwrap().timing,
+        T,
+    ] {
         base.validate().unwrap();
         let bad: Vec<(DramTiming, &str)> = vec![
             (DramTiming { rc: base.ras + base.rp - 1, ..base }, "rc (tRC)"),

@@ -2,12 +2,10 @@
 //! HBM tier's final merge bit for bit against the golden models, the output against float64.
 
 use pam::device::attention::DeviceModel;
-use pam::device::preset::DramPreset;
-use pam::device::ssd::FlashPreset;
 use pam::device::tier::TierPreset;
 use pam::golden::{self, fp::fp16_to_fp32, fp::fp32_to_fp16};
 use pam::kv::location::PhysLoc;
-use pam::system::pamattention::{TierSpec, Tiers};
+use pam::system::pamattention::{TierConfig, Tiers};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -29,8 +27,12 @@ struct Tok {
 /// queries over all of them, checks everything.
 fn attend_across_tiers(counts: [usize; 3], devices: [usize; 3], g: usize, seed: u64) {
     let dim = 128;
-    let presets = TierPreset::scaled();
-    let mut sys = Tiers::open(&TierSpec::scaled(devices, [DeviceModel::Rtl; 3]), dim, true, seed).unwrap();
+    let mut specs = TierConfig::scaled(&["hbm-s", "ddr-s", "ssd-s"], &[0; 3]).unwrap();
+    for (s, d) in specs.iter_mut().zip(devices) {
+        s.devices = d;
+    }
+    let presets: Vec<TierPreset> = specs.iter().map(|s| s.preset.clone()).collect();
+    let mut sys = Tiers::open(&specs, 0, dim, true, seed).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut toks = Vec::new();
     for (t, (preset, &n)) in presets.iter().zip(&counts).enumerate() {
@@ -114,8 +116,9 @@ fn several_devices_per_tier_and_grouped_queries_match_the_models() {
 #[test]
 fn a_query_group_shares_the_kv_reads() {
     let dim = 64;
-    let presets = TierPreset::scaled();
-    let mut sys = Tiers::open(&TierSpec::scaled([1, 1, 1], [DeviceModel::Rtl; 3]), dim, true, 7).unwrap();
+    let specs = TierConfig::scaled(&["hbm-s", "ddr-s", "ssd-s"], &[0; 3]).unwrap();
+    let presets: Vec<TierPreset> = specs.iter().map(|s| s.preset.clone()).collect();
+    let mut sys = Tiers::open(&specs, 0, dim, true, 7).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut per_tier = vec![Vec::new(); 3];
     for (t, preset) in presets.iter().enumerate() {
@@ -152,24 +155,27 @@ fn a_query_group_shares_the_kv_reads() {
 
 #[test]
 fn a_system_needs_tiers_and_one_list_per_tier() {
-    assert!(Tiers::open(&[], 64, false, 1).is_err());
-    let spec = |preset, devices| TierSpec { preset, devices, model: DeviceModel::Rtl };
-    let two = |n| {
-        vec![spec(TierPreset::Dram(DramPreset::hbm_scaled()), 1), spec(TierPreset::Flash(FlashPreset::ssd_scaled()), n)]
-    };
-    assert!(Tiers::open(&two(0), 64, false, 1).is_err());
-    let mut sys = Tiers::open(&two(1), 64, false, 1).unwrap();
+    assert!(Tiers::open(&[], 0, 64, false, 1).is_err());
+    let spec = |preset, devices| TierConfig { preset, devices, capacity: 0, model: DeviceModel::Rtl };
+    let two = |n| vec![spec(TierPreset::by_name("hbm-s").unwrap(), 1), spec(TierPreset::by_name("ssd-s").unwrap(), n)];
+    assert!(Tiers::open(&two(0), 0, 64, false, 1).is_err());
+    assert!(Tiers::open(&two(1), 2, 64, false, 1).is_err(), "no third tier to merge in");
+    let mut sys = Tiers::open(&two(1), 1, 64, false, 1).unwrap();
     assert!(sys.attend(&[vec![0x3c00u16; 64]], &[vec![]]).is_err());
 }
 
 #[test]
 fn target_split_follows_measured_tier_throughput() {
-    let s = pam::system::xy::derive(64, 96, 5).unwrap();
+    let presets: Vec<TierPreset> =
+        ["hbm-s", "ddr-s", "ssd-s"].iter().map(|n| TierPreset::by_name(n).unwrap()).collect();
+    let s = pam::system::xy::derive(&presets, 64, 96, 5).unwrap();
     assert_eq!(s.tiers.len(), 3);
     for t in &s.tiers {
         assert!(t.ns > 0.0 && t.node > 0.0, "{t:?}");
     }
-    assert!((s.x - s.tiers[0].node / s.tiers[2].node).abs() < 1e-9 * s.x);
+    let (x, y) = (s.weights[0], s.weights[1]);
+    assert!((x - s.tiers[0].node / s.tiers[2].node).abs() < 1e-9 * x);
+    assert_eq!(s.weights[2], 1.0);
     // HBM is the fastest tier and flash the slowest: x > y > 1.
-    assert!(s.x > s.y && s.y > 1.0, "x {} y {}", s.x, s.y);
+    assert!(x > y && y > 1.0, "x {x} y {y}");
 }

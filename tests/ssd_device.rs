@@ -16,7 +16,7 @@ const T_R: u32 = 300;
 const T_PROG: u32 = 600;
 
 fn device() -> SsdDevSim {
-    let preset = FlashPreset::ssd_scaled();
+    let preset = FlashPreset::named("ssd-s").unwrap();
     let mut d = SsdDevSim::new(&preset).unwrap();
     d.configure(T_R, T_PROG, preset.xfer_gap()).unwrap();
     d
@@ -217,13 +217,13 @@ fn illegal_sequences_are_flagged() {
 
 #[test]
 fn presets_and_impossible_geometry() {
-    let r = FlashPreset::ssd();
+    let r = FlashPreset::named("ssd").unwrap();
     r.validate().unwrap();
-    FlashPreset::ssd_scaled().validate().unwrap();
+    FlashPreset::named("ssd-s").unwrap().validate().unwrap();
     assert_eq!((r.t_r_cycles(), r.xfer_gap(), r.cap_xfer_gap(), r.pus()), (30_000, 14, 15, 64));
-    assert_eq!(FlashPreset::by_name("ssd-s").unwrap().pus(), 16);
+    assert_eq!(FlashPreset::named("ssd-s").unwrap().pus(), 16);
     let bad = |f: &dyn Fn(&mut FlashPreset), field: &str| {
-        let mut p = FlashPreset::ssd_scaled();
+        let mut p = FlashPreset::named("ssd-s").unwrap();
         f(&mut p);
         let e = p.validate().unwrap_err();
         assert!(e.contains(field), "{e}");
@@ -237,7 +237,7 @@ fn presets_and_impossible_geometry() {
     bad(&|p| p.t_r_ns = 0.0, "t_r_ns");
     bad(&|p| p.channel_mts = 0.0, "channel_mts");
     // A valid preset the build has no model for.
-    assert!(SsdDevSim::new(&FlashPreset::ssd()).is_err());
+    assert!(SsdDevSim::new(&FlashPreset::named("ssd").unwrap()).is_err());
     let mut d = device();
     assert!(d.configure(0, 1, 1).is_err());
     assert!(d.write_token(&loc(4, 0, 0, 0), &[0; 8], &[0; 8]).is_err(), "channel outside the device");

@@ -46,11 +46,11 @@ mod tests {
 
     #[test]
     fn hbm3_column_peak_is_16x_the_external_bandwidth() {
-        let b = bounds(&DramPreset::hbm3(), 32, 4);
+        let b = bounds(&DramPreset::named("hbm3-5.2").unwrap(), 32, 4);
         // Spec §3: about 10.65 TB/s per stack at 4-clock spacing.
         assert!((b.column_peak / 1e12 - 10.65).abs() < 0.01, "{}", b.column_peak);
         assert!(b.pattern < b.column_peak && b.pattern > 0.5 * b.column_peak);
         // 6-clock spacing, the power-constrained figure of the spec: about 7.1 TB/s.
-        assert!((bounds(&DramPreset::hbm3(), 32, 6).column_peak / 1e12 - 7.1).abs() < 0.01);
+        assert!((bounds(&DramPreset::named("hbm3-5.2").unwrap(), 32, 6).column_peak / 1e12 - 7.1).abs() < 0.01);
     }
 }

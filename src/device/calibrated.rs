@@ -28,7 +28,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::attention::{AttentionDevice, KvOf};
 use super::memory::CommandCounts;
-use super::order::{dram_schedule, flash_pages, flash_schedule};
+use super::order::flash_pages;
 use super::pim::{DeviceRun, RunBreakdown};
 use super::ssd::FlashPreset;
 use super::stimulus::write_random_tokens;
@@ -97,7 +97,7 @@ impl FlashDies {
 
     /// A token was written at `loc` of a device of `preset` (DRAM: nothing to track).
     fn write(&mut self, preset: &TierPreset, loc: &PhysLoc) {
-        let TierPreset::Flash(p) = preset else { return };
+        let Some(p) = preset.as_flash() else { return };
         let d = self.dies.entry((loc.bank_group, loc.bank)).or_default();
         // A write to another page first programs the register's writes, waiting for both.
         let wait = d.busy_ns + if d.dirty && d.page != Some(loc.row) { p.t_prog_ns } else { 0.0 };
@@ -153,13 +153,15 @@ fn features(
     g: usize,
 ) -> [f64; TERMS] {
     let busiest_pu = per_pu.iter().map(Vec::len).max().unwrap_or(0) as f64;
-    let (a, b) = match preset {
-        TierPreset::Dram(_) => {
+    // DRAM: rows opened and column slots read; flash: the busiest die's array time and the
+    // busiest channel's tokens.
+    let (a, b) = match preset.as_flash() {
+        None => {
             let rows: HashSet<u32> = tokens.iter().map(|l| l.row).collect();
             let slots: HashSet<(u32, u32)> = tokens.iter().map(|l| (l.row, l.col)).collect();
             (rows.len() as f64, slots.len() as f64)
         }
-        TierPreset::Flash(p) => {
+        Some(p) => {
             let mut per_channel = vec![0usize; p.channels];
             for l in tokens {
                 per_channel[l.bank_group as usize] += 1;
@@ -168,13 +170,6 @@ fn features(
         }
     };
     [1.0, a, b, busiest_pu, g.saturating_sub(1) as f64]
-}
-
-fn schedule(preset: &TierPreset, tokens: &[PhysLoc], dim: usize) -> Vec<Vec<PhysLoc>> {
-    match preset {
-        TierPreset::Dram(p) => dram_schedule(p, tokens),
-        TierPreset::Flash(p) => flash_schedule(p, tokens, dim),
-    }
 }
 
 /// Least squares with a tiny ridge (the DRAM features can be nearly collinear).
@@ -221,11 +216,7 @@ impl Calibration {
         let mut placer = preset.placer(dim)?;
         // Tokens over as many rows and pages as a decode run's churn spreads them, at most
         // what the device holds.
-        let n = match preset {
-            TierPreset::Dram(_) => 2048,
-            TierPreset::Flash(_) => 1024,
-        }
-        .min(preset.capacity(dim)?);
+        let n = preset.calibration_tokens().min(preset.capacity(dim)?);
         let stored = write_random_tokens(&mut dev, &mut rng, n, dim, |rng| placer.place(rng))?;
         let mut dies = FlashDies::default();
         for (loc, _) in &stored {
@@ -260,7 +251,7 @@ impl Calibration {
                 (0..g).map(|_| (0..dim).map(|_| fp16_of(rng.random_range(-0.2..0.2))).collect()).collect();
             dev.load_queries(&qs)?;
             let run = dev.run(&subset)?;
-            xs.push(features(preset, &mut dies, &subset, &schedule(preset, &subset, dim), g));
+            xs.push(features(preset, &mut dies, &subset, &preset.stream_order(&subset, dim), g));
             ys.push(run.ps as f64);
             reduces.push((g, run.reduce_ps as f64));
             dies.finish(run.ps as f64 / 1e3);
@@ -316,10 +307,7 @@ impl CalibratedDevice {
     }
 
     fn lanes_and_pus_per_ru(&self) -> (usize, usize) {
-        match &self.preset {
-            TierPreset::Dram(p) => (p.pu_lanes, p.banks_per_group / p.banks_per_pu),
-            TierPreset::Flash(p) => (p.pu_lanes, p.pus_per_channel),
-        }
+        (self.preset.pu_lanes(), self.preset.pus_per_ru())
     }
 }
 
@@ -364,7 +352,7 @@ impl AttentionDevice for CalibratedDevice {
         if let Some(l) = tokens.iter().find(|l| !self.store.contains_key(l)) {
             return Err(SimError::Input(format!("{}: no token at {l:?}", self.cal.preset)));
         }
-        let per_pu = schedule(&self.preset, tokens, self.cal.dim);
+        let per_pu = self.preset.stream_order(tokens, self.cal.dim);
         let (lanes, per_ru) = self.lanes_and_pus_per_ru();
         let store = &self.store;
         let per_pu_kv: Vec<Vec<(&[u16], &[u16])>> = per_pu
@@ -400,7 +388,7 @@ impl AttentionDevice for CalibratedDevice {
 
     fn golden(&self, q: &[u16], tokens: &[PhysLoc], kv: KvOf) -> Partial {
         let per_pu: Vec<Vec<(&[u16], &[u16])>> =
-            schedule(&self.preset, tokens, q.len()).iter().map(|ls| ls.iter().map(kv).collect()).collect();
+            self.preset.stream_order(tokens, q.len()).iter().map(|ls| ls.iter().map(kv).collect()).collect();
         let (lanes, per_ru) = self.lanes_and_pus_per_ru();
         dram_device_attention(q, lanes, per_ru, &per_pu).0
     }

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use super::memory::{Beat, CommandCounts, MemorySide};
 use super::order::{dram_pu_of, dram_schedule};
 use super::preset::DramPreset;
+use super::tier::{device_top, TierPreset};
 use super::timing::{Checker, Cmd, CmdKind, DramTiming};
 use crate::error::SimError;
 use crate::kv::location::PhysLoc;
@@ -90,11 +91,27 @@ pub struct DramDevSim {
 impl DramDevSim {
     /// The Verilated memory side of a scaled preset (`hbm-s` or `ddr-s`).
     pub fn new(preset: &DramPreset) -> Result<Self, SimError> {
-        let top = match preset.name {
-            "hbm-s" => Top::DevHbmS,
-            "ddr-s" => Top::DevDdrS,
-            n => return Err(SimError::Input(format!("no Verilated device for preset {n} (built: hbm-s, ddr-s)"))),
-        };
+        let built = TierPreset::by_name(preset.name).filter(|p| p.verilated).and_then(|p| p.as_dram().cloned());
+        let same_geometry = built.is_some_and(|b| {
+            (b.channels, b.bank_groups, b.banks_per_group, b.banks_per_pu, b.rows, b.cols, b.pu_lanes)
+                == (
+                    preset.channels,
+                    preset.bank_groups,
+                    preset.banks_per_group,
+                    preset.banks_per_pu,
+                    preset.rows,
+                    preset.cols,
+                    preset.pu_lanes,
+                )
+        });
+        if !same_geometry {
+            return Err(SimError::Input(format!(
+                "no Verilated device with the geometry of preset {} (Verilated: {:?})",
+                preset.name,
+                TierPreset::verilated_names()
+            )));
+        }
+        let top = Top::named(&device_top(preset.name))?;
         let m = VModel::new(top, 1e6 / preset.tck_ps)?;
         let p = Ports::lookup(&m)?;
         let data_words = vec![0; m.width(p.hc_data_i).div_ceil(32) as usize];

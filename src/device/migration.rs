@@ -241,16 +241,12 @@ impl MigrationIf {
     /// An interface between beats of `src_beat_bytes` and `dst_beat_bytes` (32 or 8 each; not
     /// both 8).
     pub fn new(src_beat_bytes: usize, dst_beat_bytes: usize) -> Result<Self, SimError> {
-        let top = match (src_beat_bytes, dst_beat_bytes) {
-            (32, 32) => Top::MigWide,
-            (32, 8) => Top::MigNarrow,
-            (8, 32) => Top::MigWiden,
-            _ => {
-                return Err(SimError::Input(format!(
-                    "no Verilated migration interface for {src_beat_bytes}-byte to {dst_beat_bytes}-byte beats (built: 32->32, 32->8, 8->32)"
-                )))
-            }
-        };
+        let top = Top::named(&format!("mig_{src_beat_bytes}_{dst_beat_bytes}")).map_err(|_| {
+            SimError::Input(format!(
+                "no Verilated migration interface for {src_beat_bytes}-byte to {dst_beat_bytes}-byte beats (built: {})",
+                Top::all().filter(|t| t.module == "pam_mig_if").map(|t| t.name).collect::<Vec<_>>().join(", ")
+            ))
+        })?;
         let m = VModel::new(top, MIG_CLOCK_MHZ)?;
         let p = Ports::lookup(&m)?;
         let mut s = MigrationIf { m, p, src_bytes: src_beat_bytes, dst_bytes: dst_beat_bytes };

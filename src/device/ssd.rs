@@ -32,10 +32,13 @@
 use std::collections::VecDeque;
 
 use super::memory::{Beat, CommandCounts, MemorySide};
+use super::migration::{Layout, RunConfig, MIG_CLOCK_MHZ};
 use super::order::{flash_pages, flash_pu_of, flash_schedule, PageTokens};
+use super::tier::{device_top, TierKind, TierPreset};
 use crate::error::SimError;
 use crate::kv::location::PhysLoc;
 use crate::kv::placement::FlashShape;
+use crate::kv::placement::{DevicePlacer, FlashPlacer, PlacementError};
 use crate::rtl::beats::{beats, pack16};
 use crate::rtl::model::{port_set, Top, VModel};
 use crate::rtl::pu::DMAX;
@@ -77,45 +80,9 @@ pub struct FlashPreset {
 }
 
 impl FlashPreset {
-    /// The reference SSD (spec §3): 8 channels x 4 dies, 16 KB pages, tR 30 us, 2400 MT/s
-    /// 8-bit channels, 64 PUs of 16 lanes in the controller at 1 GHz, cap 18 GFLOPS.
-    /// Pages per die: 128 GB per channel (spec decision) over 4 dies of 16 KB pages.
-    pub fn ssd() -> Self {
-        FlashPreset {
-            name: "ssd",
-            tier: "SSD",
-            channels: 8,
-            dies_per_channel: 4,
-            pages_per_die: 2_097_152,
-            page_bytes: 16384,
-            t_r_ns: 30_000.0,
-            t_prog_ns: 200_000.0,
-            channel_mts: 2400.0,
-            channel_bits: 8,
-            pus_per_channel: 8,
-            pu_lanes: 16,
-            clock_mhz: 1000.0,
-            cap_gflops: 18.0,
-            cap_channels: 8,
-            devices_per_node: 8,
-        }
-    }
-
-    /// Scaled SSD: 4 channels x 2 dies x 64 pages of 16 KB, 4 PUs per channel (16 PUs), the
-    /// reference timing. Verilated as `dev_ssd_s`.
-    pub fn ssd_scaled() -> Self {
-        FlashPreset {
-            name: "ssd-s",
-            channels: 4,
-            dies_per_channel: 2,
-            pages_per_die: 64,
-            pus_per_channel: 4,
-            ..Self::ssd()
-        }
-    }
-
-    pub fn by_name(name: &str) -> Option<Self> {
-        [Self::ssd(), Self::ssd_scaled()].into_iter().find(|p| p.name == name)
+    /// The flash preset of that name in `presets/tiers.yaml`.
+    pub fn named(name: &str) -> Option<Self> {
+        TierPreset::by_name(name).and_then(|p| p.as_flash().cloned())
     }
 
     /// Bytes of one PU beat (and of one channel transfer).
@@ -340,7 +307,15 @@ impl SsdDevSim {
     /// The Verilated device of the scaled preset (`ssd-s`), with the preset's timing.
     pub fn new(preset: &FlashPreset) -> Result<Self, SimError> {
         preset.validate().map_err(SimError::Input)?;
-        let built = FlashPreset::ssd_scaled();
+        let built = FlashPreset::named(preset.name)
+            .filter(|_| TierPreset::by_name(preset.name).is_some_and(|p| p.verilated))
+            .ok_or_else(|| {
+                SimError::Input(format!(
+                    "no Verilated device for preset {} (Verilated: {:?})",
+                    preset.name,
+                    TierPreset::verilated_names()
+                ))
+            })?;
         let same_geometry = preset.channels == built.channels
             && preset.dies_per_channel == built.dies_per_channel
             && preset.pages_per_die == built.pages_per_die
@@ -349,11 +324,11 @@ impl SsdDevSim {
             && preset.pu_lanes == built.pu_lanes;
         if !same_geometry {
             return Err(SimError::Input(format!(
-                "no Verilated SSD device with the geometry of preset {} (built: ssd-s, {} channels x {} dies x {} pages of {} bytes, {} PUs per channel)",
+                "no Verilated SSD device with the geometry of preset {} (built: {} channels x {} dies x {} pages of {} bytes, {} PUs per channel)",
                 preset.name, built.channels, built.dies_per_channel, built.pages_per_die, built.page_bytes, built.pus_per_channel
             )));
         }
-        let m = VModel::new(Top::DevSsdS, preset.clock_mhz)?;
+        let m = VModel::new(Top::named(&device_top(preset.name))?, preset.clock_mhz)?;
         let p = Ports::lookup(&m)?;
         let data_words = vec![0; m.width(p.hc_data_i).div_ceil(32) as usize];
         let beat_words = vec![0; m.width(p.beat_data_o).div_ceil(32) as usize];
@@ -851,5 +826,89 @@ impl MemorySide for SsdDevSim {
 
     fn error_flag(&self) -> bool {
         self.m.get(self.p.err_o) != 0
+    }
+}
+impl TierKind for FlashPreset {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn label(&self) -> &'static str {
+        self.tier
+    }
+
+    fn pu_lanes(&self) -> usize {
+        self.pu_lanes
+    }
+
+    fn pu_clock_mhz(&self) -> f64 {
+        self.clock_mhz
+    }
+
+    fn devices_per_node(&self) -> usize {
+        self.devices_per_node
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        FlashPreset::validate(self)
+    }
+
+    fn device_placer(&self, dim: usize, tier: u8, device: u16) -> Result<DevicePlacer, PlacementError> {
+        Ok(DevicePlacer::Flash(FlashPlacer::new(self.shape(dim), tier, device)?))
+    }
+
+    fn open_memory(&self, gap: Option<u32>) -> Result<Box<dyn MemorySide + Send>, SimError> {
+        let mut m = SsdDevSim::new(self)?;
+        m.configure(self.t_r_cycles(), self.t_prog_cycles(), gap.unwrap_or(self.xfer_gap()))?;
+        Ok(Box::new(m))
+    }
+
+    fn min_gap(&self) -> u32 {
+        self.xfer_gap()
+    }
+
+    fn cap_gap(&self) -> u32 {
+        self.cap_xfer_gap()
+    }
+
+    fn migration_layout(&self) -> Layout {
+        Layout::Flash
+    }
+
+    /// A beat per channel transfer, a page read (tR) per page switch.
+    fn migration_source(&self) -> RunConfig {
+        RunConfig {
+            src_latency: self.xfer_gap(),
+            src_row_miss: (self.t_r_ns * MIG_CLOCK_MHZ / 1e3).ceil() as u32,
+            ..Default::default()
+        }
+    }
+
+    fn parallelism(&self) -> f64 {
+        self.stream_bound()
+    }
+
+    fn pus_per_ru(&self) -> usize {
+        self.pus_per_channel
+    }
+
+    fn stream_order(&self, tokens: &[PhysLoc], dim: usize) -> Vec<Vec<PhysLoc>> {
+        flash_schedule(self, tokens, dim)
+    }
+
+    fn calibration_tokens(&self) -> usize {
+        1024
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{:<10} flash {} MHz: {} channels x {} dies x {} pages of {} B; tR {} us, tPROG {} us, {} MT/s x {} bit (a beat every {} clocks); {} PUs ({} lanes); cap {} GFLOPS -> a beat every {} clocks\n",
+            "", self.clock_mhz, self.channels, self.dies_per_channel, self.pages_per_die, self.page_bytes,
+            self.t_r_ns / 1000.0, self.t_prog_ns / 1000.0, self.channel_mts, self.channel_bits, self.xfer_gap(), self.pus(), self.pu_lanes, self.cap_gflops, self.cap_xfer_gap()
+        )
+    }
+
+    fn as_flash(&self) -> Option<&FlashPreset> {
+        Some(self)
     }
 }

@@ -52,7 +52,8 @@ pub const REF_POSTPONE: u64 = 8;
 pub const TIMING_MAX: u32 = u16::MAX as u32;
 
 /// DRAM timing in memory clocks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DramTiming {
     /// tRCD: ACT -> RD/WR, same bank.
     pub rcd: u32,
@@ -83,59 +84,6 @@ pub struct DramTiming {
 }
 
 impl DramTiming {
-    /// HBM3 at 5.2 Gb/s/pin, tCK = 0.769 ns (spec §3). From the spec: tRP, tRCD, tRAS, tRRD_L,
-    /// tCCD_S, tCCD_L, tWR, tREFI, tFAW. Not in the spec:
-    /// * tRC = tRAS + tRP = 64 (JEDEC's definition; Ramulator2's HBM3_5.2Gbps preset has 63,
-    ///   which is below tRAS + tRP);
-    /// * tRRD_S = 2 (Ramulator2 HBM3_5.2Gbps, nRRDS);
-    /// * tRTP = 8 (Ramulator2 HBM3_5.2Gbps nRTPL, the larger of its two tRTPs);
-    /// * tRFC = 456: all-bank refresh of a 16 Gb die, 350 ns (JEDEC-typical for 16 Gb parts,
-    ///   as HBM2E), / 0.769 ns rounded up. Ramulator2 uses 260 for its 8 Gb preset.
-    pub const fn hbm3_5_2() -> Self {
-        DramTiming {
-            rcd: 19,
-            rp: 19,
-            ras: 45,
-            rc: 64,
-            rrd_s: 2,
-            rrd_l: 4,
-            faw: 39,
-            ccd_s: 2,
-            ccd_l: 4,
-            wr: 21,
-            rtp: 8,
-            refi: 5070,
-            rfc: 456,
-        }
-    }
-
-    /// DDR4-3200 (22-22-22 class speed bin as the spec gives it), tCK = 0.625 ns (spec §3).
-    /// From the spec: tRC, tRCD, tRP, tCCD_S, tCCD_L, tRRD_S, tRRD_L, tFAW. Not in the spec
-    /// (JESD79-4 values for a 16 Gb x8 die, which a 32 GB two-rank DIMM of 8 chips per rank
-    /// has):
-    /// * tRAS = tRC - tRP = 52 (JESD79-4: 32 ns min = 51.2 clocks, rounded up);
-    /// * tWR = 15 ns = 24 clocks;
-    /// * tRTP = max(4 nCK, 7.5 ns) = 12 clocks;
-    /// * tREFI = 7.8 us = 12480 clocks (normal temperature range);
-    /// * tRFC = tRFC1 of a 16 Gb die, 550 ns = 880 clocks.
-    pub const fn ddr4_3200() -> Self {
-        DramTiming {
-            rcd: 24,
-            rp: 24,
-            ras: 52,
-            rc: 76,
-            rrd_s: 4,
-            rrd_l: 6,
-            faw: 26,
-            ccd_s: 4,
-            ccd_l: 8,
-            wr: 24,
-            rtp: 12,
-            refi: 12480,
-            rfc: 880,
-        }
-    }
-
     /// Every field with its Rust name and its JEDEC name, in the RTL's port order.
     pub fn fields(&self) -> [(&'static str, &'static str, u32); 13] {
         [
@@ -634,8 +582,8 @@ mod tests {
 
     #[test]
     fn presets_are_consistent() {
-        DramTiming::hbm3_5_2().validate().unwrap();
-        DramTiming::ddr4_3200().validate().unwrap();
+        crate::device::preset::DramPreset::named("hbm3-5.2").unwrap().timing.validate().unwrap();
+        crate::device::preset::DramPreset::named("ddr4-3200").unwrap().timing.validate().unwrap();
     }
 
     #[test]
@@ -650,7 +598,7 @@ mod tests {
 
     #[test]
     fn rcd_boundary() {
-        let t = DramTiming::hbm3_5_2();
+        let t = crate::device::preset::DramPreset::named("hbm3-5.2").unwrap().timing;
         let act = Cmd { cycle: 0, kind: CmdKind::Act, all: false, bg: 1, bank: 2 };
         for (gap, bad) in [(t.rcd as u64 - 1, true), (t.rcd as u64, false)] {
             let rd = Cmd { cycle: gap, kind: CmdKind::Rd, ..act };

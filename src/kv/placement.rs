@@ -316,6 +316,14 @@ impl DevicePlacer {
         }
     }
 
+    /// A place for one token by the device's own rule.
+    pub fn place(&mut self) -> Result<PhysLoc, PlacementError> {
+        match self {
+            DevicePlacer::Dram(p) => p.place(),
+            DevicePlacer::Flash(p) => p.place(),
+        }
+    }
+
     /// Activations over the window (flash: none are counted).
     fn activations(&self) -> u64 {
         match self {

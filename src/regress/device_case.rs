@@ -28,7 +28,7 @@ pub const MAX_GROUP: usize = 4;
 
 /// The preset a case seed runs on.
 pub fn preset_of(seed: u64) -> TierPreset {
-    let presets = TierPreset::scaled();
+    let presets: Vec<&TierPreset> = TierPreset::verilated().collect();
     let i = ChaCha8Rng::seed_from_u64(seed ^ 0xDE71CE).random_range(0..presets.len());
     presets[i].clone()
 }

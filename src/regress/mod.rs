@@ -7,7 +7,7 @@
 //! * `datapath`: random attention problems through the PU and RU ([`crate::datapath`]).
 //! * `device`: random token sets placed in each tier's scaled device and local attention over
 //!   them, for one query or a group sharing the K/V reads ([`crate::device::check`]).
-//! * `system`: random decode runs over the three tiers with every policy, then invariant
+//! * `system`: random decode runs over 1 to 4 tiers with every policy, then invariant
 //!   checks on what is stored ([`crate::system::decode`]).
 
 mod device_case;
@@ -121,7 +121,10 @@ fn list_cases(opts: &Options) -> Vec<Case> {
             Suite::Device => {
                 format!("device/{id}_{}_g{}", device_case::preset_of(seed).name(), device_case::group_of(seed))
             }
-            Suite::System => format!("system/{id}_{}", system_case::policy_of(seed)),
+            Suite::System => {
+                let (policy, tiers) = system_case::shape_of(seed);
+                format!("system/{id}_T{tiers}_{policy}")
+            }
         }
     };
     let all: Vec<Case> = match opts.replay {

@@ -1,22 +1,30 @@
-//! The `system` suite: random decode runs over the three tiers with random arrivals, drifting
-//! importance, random capacities and each policy, then invariant checks on what is stored.
+//! The `system` suite: random decode runs over 1 to 4 tiers (Verilated presets in the order of
+//! `presets/tiers.yaml`, fastest first) with random arrivals, drifting importance, random
+//! capacities, merging tier and each policy, then invariant checks on what is stored.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::Verdict;
-use crate::device::attention::DeviceModel;
+use crate::device::tier::TierPreset;
 use crate::error::SimError;
 use crate::sched::{LPim, Lru, NoSchedule, Policy, Scheduler, SchedulerConfig, Target};
 use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
 use crate::system::migrate::MigrationPath;
+use crate::system::pamattention::TierConfig;
 use crate::system::scores::ScoreKind;
 
 const POLICIES: [&str; 4] = ["pam", "none", "lpim", "lru"];
 
-/// The policy a case seed runs.
-pub fn policy_of(seed: u64) -> &'static str {
-    POLICIES[ChaCha8Rng::seed_from_u64(seed ^ 0x5157).random_range(0..POLICIES.len())]
+/// Most tiers a case draws.
+const MAX_CASE_TIERS: usize = 4;
+
+/// The policy and the number of tiers a case seed runs.
+pub fn shape_of(seed: u64) -> (&'static str, usize) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5157);
+    let policy = POLICIES[rng.random_range(0..POLICIES.len())];
+    let verilated = TierPreset::verilated().count();
+    (policy, rng.random_range(1..=MAX_CASE_TIERS.min(verilated)))
 }
 
 pub fn run(seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
@@ -31,9 +39,26 @@ pub fn run(seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
     let contexts: Vec<usize> = (0..rng.random_range(1..=3)).map(|_| rng.random_range(1..=40)).collect();
     let steps = rng.random_range(2..=6);
     let total = (contexts.iter().sum::<usize>() + steps * contexts.len()) * model.layers * model.kv_heads;
-    // Edge cases on purpose: an HBM or DDR of zero tokens, tiers that fill up.
-    let hbm = [0, 1, total / 8, total / 3][rng.random_range(0..4)];
-    let ddr = [0, 2, total / 4][rng.random_range(0..3)];
+    let (name, n) = shape_of(seed);
+    // The tiers: n of the Verilated presets, in the file's order (fastest first).
+    let verilated: Vec<&TierPreset> = TierPreset::verilated().collect();
+    let mut chosen = rand::seq::index::sample(&mut rng, verilated.len(), n).into_vec();
+    chosen.sort_unstable();
+    let tiers: Vec<TierConfig> = chosen
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| TierConfig {
+            preset: verilated[p].clone(),
+            // Now and then two devices in a tier.
+            devices: 1 + rng.random_bool(0.2) as usize,
+            // Edge cases on purpose: upper tiers of zero tokens, tiers that fill up; the last
+            // tier holds everything.
+            capacity: if i + 1 == n { total } else { [0, 1, 2, total / 8, total / 3][rng.random_range(0..5)] },
+            // Calibrating costs dozens of RTL runs: the calibrated model has its own tests.
+            model: crate::device::attention::DeviceModel::Rtl,
+        })
+        .collect();
+    let merge_tier = rng.random_range(0..n);
     let cfg = DecodeConfig {
         model,
         contexts,
@@ -41,15 +66,8 @@ pub fn run(seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
         scores: [ScoreKind::Synthetic, ScoreKind::Exact, ScoreKind::Label][rng.random_range(0..3)],
         drift: rng.random_range(0.0..0.3),
         fraction: [1.0, 0.5, 0.125][rng.random_range(0..3)],
-        capacity: [hbm, ddr, total],
-        // Now and then two devices in a tier.
-        devices: [
-            1 + rng.random_bool(0.2) as usize,
-            1 + rng.random_bool(0.2) as usize,
-            1 + rng.random_bool(0.2) as usize,
-        ],
-        // Calibrating costs dozens of RTL runs: the calibrated model has its own tests.
-        models: [DeviceModel::Rtl; 3],
+        tiers,
+        merge_tier,
         // Both paths; the interface moves whole 32-byte beats.
         migration: if model.head_dim.is_multiple_of(16) && rng.random_bool(0.7) {
             MigrationPath::Interface
@@ -58,18 +76,26 @@ pub fn run(seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
         },
         seed,
     };
-    let name = policy_of(seed);
     let policy: Box<dyn Policy> = match name {
         "pam" => {
-            let t = Target::new(rng.random_range(1.0..10.0), rng.random_range(0.5..5.0))
-                .map_err(|e| SimError::Input(e.to_string()))?;
+            // Weights falling from the fastest tier to the slowest, the last 1.
+            let mut w: Vec<f64> = (0..n).map(|_| rng.random_range(1.0..4.0)).collect();
+            for i in (0..n.saturating_sub(1)).rev() {
+                w[i] *= w[i + 1];
+            }
+            w[n - 1] = 1.0;
+            let t = Target::from_weights(w).map_err(|e| SimError::Input(e.to_string()))?;
             Box::new(Scheduler::new(SchedulerConfig::new(t)))
         }
         "none" => Box::new(NoSchedule),
         "lpim" => Box::new(LPim),
         _ => Box::new(Lru::new()),
     };
-    let label = format!("{name} {model:?} contexts {:?} steps {steps} capacity {:?}", cfg.contexts, cfg.capacity);
+    let label = format!(
+        "{name} {model:?} contexts {:?} steps {steps} tiers {:?} merging in {merge_tier}",
+        cfg.contexts,
+        cfg.tiers.iter().map(|t| (t.preset.name(), t.devices, t.capacity)).collect::<Vec<_>>()
+    );
     let mut sys = PamSystem::new(cfg, policy)?;
     let out = sys.run()?;
     let mut problems = out.mismatches.clone();
@@ -79,7 +105,7 @@ pub fn run(seed: u64, inject_fault: bool) -> Result<Verdict, SimError> {
     // The scheduler only swaps: past admission, no tier's occupancy changes.
     if name == "pam" {
         for (i, w) in out.steps.windows(2).enumerate() {
-            if (0..3).any(|t| w[1].tokens[t] != w[0].tokens[t] + w[1].admitted[t]) {
+            if (0..n).any(|t| w[1].tokens[t] != w[0].tokens[t] + w[1].admitted[t]) {
                 problems.push(format!(
                     "step {}: occupancy {:?} -> {:?} with {:?} admitted: a swap changed a tier's occupancy",
                     i + 1,

@@ -137,7 +137,7 @@ impl DramLab {
     /// [`DramTiming::validate`] (the checkers must agree on any timing), but every value must
     /// fit the 16-bit timing inputs.
     pub fn new(t: &DramTiming) -> Result<Self, SimError> {
-        let m = VModel::new(Top::DramLab, 1000.0)?;
+        let m = VModel::new(Top::named("dram_lab")?, 1000.0)?;
         let p = Ports::lookup(&m)?;
         let expect = [
             (p.bg_i, NBG.ilog2(), "bg_i"),

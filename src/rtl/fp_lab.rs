@@ -33,7 +33,7 @@ const RECIP_HANG_CYCLES: u64 = 1_000;
 
 impl FpLab {
     pub fn new() -> Result<Self, SimError> {
-        let m = VModel::new(Top::FpLab, 1000.0)?;
+        let m = VModel::new(Top::named("fp_lab")?, 1000.0)?;
         let port = |n: &str| m.port(n);
         let outs = [
             port("h2f_o")?,

@@ -12,55 +12,42 @@ use std::ptr::NonNull;
 use super::ffi;
 use crate::error::SimError;
 
-/// The Verilated tops linked into this binary (see `TOPS` in build.rs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Top {
-    /// `pam_pu` with 16 lanes (HBM and SSD PUs).
-    Pu16,
-    /// `pam_pu` with 4 lanes (DDR PUs).
-    Pu4,
-    /// `pam_ru` with 16 lanes.
-    Ru16,
-    /// `pam_ru` with 4 lanes.
-    Ru4,
-    /// `pam_fp_lab`: every arithmetic unit side by side, for unit-level checks.
-    FpLab,
-    /// `pam_dram_lab`: DRAM banks behind one command bus with the timing checker attached.
-    DramLab,
-    /// `pam_dram_pim_dev` as the scaled HBM-PIM device (preset `hbm-s`).
-    DevHbmS,
-    /// `pam_dram_pim_dev` as the scaled DDR-PIM device (preset `ddr-s`).
-    DevDdrS,
-    /// `pam_ssd_pim_dev` as the scaled SSD-PIM device (preset `ssd-s`).
-    DevSsdS,
-    /// `pam_mig_if`, 32-byte source and target beats (HBM/SSD to HBM/SSD).
-    MigWide,
-    /// `pam_mig_if`, 32-byte source beats, 8-byte target beats (HBM/SSD to DDR).
-    MigNarrow,
-    /// `pam_mig_if`, 8-byte source beats, 32-byte target beats (DDR to HBM/SSD).
-    MigWiden,
+/// A Verilated top linked into this binary. build.rs makes the list: the PUs and RUs of each
+/// width (`pu16`, `ru4`, ...), the lab tops (`fp_lab`, `dram_lab`), one device per Verilated tier
+/// preset (`dev_<preset>`, from `presets/tiers.yaml`) and the migration interface for each pair
+/// of beat widths (`mig_<source bytes>_<target bytes>`).
+#[derive(Clone, Copy, Debug)]
+pub struct Top {
+    pub name: &'static str,
+    /// The RTL module.
+    pub module: &'static str,
+    /// Its parameter overrides.
+    pub params: &'static [(&'static str, u64)],
+    getter: unsafe extern "C" fn() -> *const ffi::pam_vmodel_vtable,
 }
 
+include!(concat!(env!("OUT_DIR"), "/tops.rs"));
+
 impl Top {
+    /// Every top built.
+    pub fn all() -> impl Iterator<Item = Top> {
+        TOPS.iter().copied()
+    }
+
+    /// The top called `name`; an error lists the tops built.
+    pub fn named(name: &str) -> Result<Top, SimError> {
+        Self::all().find(|t| t.name == name).ok_or_else(|| {
+            SimError::Input(format!(
+                "no Verilated top '{name}' in this build (built: {})",
+                Self::all().map(|t| t.name).collect::<Vec<_>>().join(", ")
+            ))
+        })
+    }
+
     fn vtable(self) -> &'static ffi::pam_vmodel_vtable {
         // SAFETY: the generated getters return pointers to static tables that live as long as
         // the program.
-        unsafe {
-            &*match self {
-                Top::Pu16 => ffi::pam_vmodel_pu16(),
-                Top::Pu4 => ffi::pam_vmodel_pu4(),
-                Top::Ru16 => ffi::pam_vmodel_ru16(),
-                Top::Ru4 => ffi::pam_vmodel_ru4(),
-                Top::FpLab => ffi::pam_vmodel_fp_lab(),
-                Top::DramLab => ffi::pam_vmodel_dram_lab(),
-                Top::DevHbmS => ffi::pam_vmodel_dev_hbm_s(),
-                Top::DevDdrS => ffi::pam_vmodel_dev_ddr_s(),
-                Top::DevSsdS => ffi::pam_vmodel_dev_ssd_s(),
-                Top::MigWide => ffi::pam_vmodel_mig_wide(),
-                Top::MigNarrow => ffi::pam_vmodel_mig_narrow(),
-                Top::MigWiden => ffi::pam_vmodel_mig_widen(),
-            }
-        }
+        unsafe { &*(self.getter)() }
     }
 }
 
@@ -117,7 +104,7 @@ impl VModel {
         let create = vt.create.expect("shim without create");
         // SAFETY: `create` allocates a fresh model and returns an owning pointer (or NULL).
         let raw = unsafe { create() };
-        let handle = NonNull::new(raw).ok_or(SimError::ModelCreate(format!("{top:?}")))?;
+        let handle = NonNull::new(raw).ok_or(SimError::ModelCreate(top.name.to_string()))?;
         let mut count = 0usize;
         let ports_fn = vt.ports.expect("shim without ports");
         // SAFETY: `handle` is live; the table it returns lives as long as the model and holds

@@ -58,11 +58,8 @@ pub struct PuSim {
 impl PuSim {
     /// A PU of 16 or 4 lanes, reset and idle.
     pub fn new(lanes: usize, clock_mhz: f64) -> Result<Self, SimError> {
-        let top = match lanes {
-            16 => Top::Pu16,
-            4 => Top::Pu4,
-            _ => return Err(SimError::Input(format!("no PU model with {lanes} lanes (built: 16, 4)"))),
-        };
+        let top = Top::named(&format!("pu{lanes}"))
+            .map_err(|_| SimError::Input(format!("no PU model with {lanes} lanes (built: 16, 4)")))?;
         let m = VModel::new(top, clock_mhz)?;
         let p = Ports::lookup(&m)?;
         let in_words = vec![0; m.width(p.in_data_i).div_ceil(32) as usize];

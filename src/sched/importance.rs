@@ -8,7 +8,7 @@
 //! at step `t >= at` is `value * EMA_DECAY^(t - at)` until it is scored again. A step then
 //! costs O(scored tokens * log tokens):
 //!
-//! * [`ImportanceTable::advance`] decays the three tier sums by `EMA_DECAY` (every token of a
+//! * [`ImportanceTable::advance`] decays every tier's sum by `EMA_DECAY` (every token of a
 //!   tier decays by the same factor, so the sum does too) and nothing else;
 //! * [`ImportanceTable::score`] folds `EMA_SCORE * S` into one token and its tier's sum;
 //! * a move subtracts the token's current importance from one tier sum and adds it to the other.
@@ -30,7 +30,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-use super::{SchedError, Tier, TokenId};
+use super::{SchedError, Tier, TokenId, MAX_TIERS};
 
 /// Weight of the step's score in the EMA.
 pub const EMA_SCORE: f64 = 0.6;
@@ -106,17 +106,42 @@ impl TierIndex {
 }
 
 /// Importance, tier and order of every token (see the module doc).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ImportanceTable {
     step: u64,
     entries: Vec<Option<Entry>>,
-    tiers: [TierIndex; 3],
+    /// Per tier, fastest first.
+    tiers: Vec<TierIndex>,
     len: usize,
 }
 
 impl ImportanceTable {
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty table over `tiers` tiers (1 to [`MAX_TIERS`]; panics otherwise).
+    pub fn new(tiers: usize) -> Self {
+        assert!((1..=MAX_TIERS).contains(&tiers), "a table has 1 to {MAX_TIERS} tiers, not {tiers}");
+        ImportanceTable { step: 0, entries: Vec::new(), tiers: vec![TierIndex::default(); tiers], len: 0 }
+    }
+
+    /// The number of tiers.
+    pub fn tier_count(&self) -> usize {
+        self.tiers.len()
+    }
+
+    /// The tiers, fastest first.
+    pub fn tiers(&self) -> impl Iterator<Item = Tier> {
+        (0..self.tiers.len()).map(Tier::new)
+    }
+
+    /// A tier's index, or `None` for a tier the table does not have.
+    fn tier_index(&self, tier: Tier) -> Option<&TierIndex> {
+        self.tiers.get(tier.index())
+    }
+
+    fn check_tier(&self, tier: Tier) -> Result<(), SchedError> {
+        match self.tier_index(tier) {
+            Some(_) => Ok(()),
+            None => Err(SchedError::NoTier { tier, tiers: self.tiers.len() }),
+        }
     }
 
     /// The current decode step (0 before the first [`advance`](Self::advance)).
@@ -142,6 +167,7 @@ impl ImportanceTable {
 
     /// Adds a token to `tier` with importance 0, unpinned.
     pub fn insert(&mut self, token: TokenId, tier: Tier) -> Result<(), SchedError> {
+        self.check_tier(tier)?;
         if self.entry(token).is_ok() {
             return Err(SchedError::DuplicateToken(token));
         }
@@ -179,6 +205,7 @@ impl ImportanceTable {
 
     /// Moves a token to `to`; returns the tier it left. Both tier sums follow.
     pub fn move_to(&mut self, token: TokenId, to: Tier) -> Result<Tier, SchedError> {
+        self.check_tier(to)?;
         let mut e = self.entry(token)?;
         let from = e.tier;
         if from == to {
@@ -232,14 +259,14 @@ impl ImportanceTable {
         self.len == 0
     }
 
-    /// Tokens in `tier`.
+    /// Tokens in `tier` (0 for a tier the table does not have).
     pub fn count(&self, tier: Tier) -> usize {
-        self.tiers[tier.index()].count()
+        self.tier_index(tier).map_or(0, TierIndex::count)
     }
 
-    /// Sum of the importance of the tokens in `tier`.
+    /// Sum of the importance of the tokens in `tier` (0 for a tier the table does not have).
     pub fn sum(&self, tier: Tier) -> f64 {
-        self.tiers[tier.index()].sum
+        self.tier_index(tier).map_or(0.0, |t| t.sum)
     }
 
     /// `IS_D`: the tier's importance sum over the total number of tokens (0 when empty).
@@ -251,29 +278,29 @@ impl ImportanceTable {
         }
     }
 
-    /// Each tier's share of the total importance, or `None` while no token has any.
-    pub fn split(&self) -> Option<[f64; 3]> {
+    /// Each tier's share of the total importance, fastest first, or `None` while no token
+    /// has any.
+    pub fn split(&self) -> Option<Vec<f64>> {
         let total: f64 = self.tiers.iter().map(|t| t.sum).sum();
-        (total > 0.0).then(|| Tier::ALL.map(|t| self.sum(t) / total))
+        (total > 0.0).then(|| self.tiers.iter().map(|t| t.sum / total).collect())
     }
 
     /// The most important token of `tier` (pinned or not) and its importance.
     pub fn most(&self, tier: Tier) -> Option<(TokenId, f64)> {
-        let t = &self.tiers[tier.index()];
+        let t = self.tier_index(tier)?;
         let top = t.free.last().max(t.pinned.last())?;
         Some((top.1, self.importance(top.1).expect("indexed tokens are in the table")))
     }
 
     /// The least important token of `tier` that may be demoted, and its importance.
     pub fn least_unpinned(&self, tier: Tier) -> Option<(TokenId, f64)> {
-        let &(_, token) = self.tiers[tier.index()].free.first()?;
+        let &(_, token) = self.tier_index(tier)?.free.first()?;
         Some((token, self.importance(token).expect("indexed tokens are in the table")))
     }
 
-    /// The tokens of `tier`, in no particular order.
+    /// The tokens of `tier`, in no particular order (none for a tier the table does not have).
     pub fn tokens(&self, tier: Tier) -> impl Iterator<Item = TokenId> + '_ {
-        let t = &self.tiers[tier.index()];
-        t.free.iter().chain(&t.pinned).map(|&(_, token)| token)
+        self.tier_index(tier).into_iter().flat_map(|t| t.free.iter().chain(&t.pinned)).map(|&(_, token)| token)
     }
 }
 
@@ -281,31 +308,35 @@ impl ImportanceTable {
 mod tests {
     use super::*;
 
+    const HBM: Tier = Tier::new(0);
+    const DDR: Tier = Tier::new(1);
+    const SSD: Tier = Tier::new(2);
+
     #[test]
     fn scores_decay_lazily_and_moves_carry_importance_between_tier_sums() {
-        let mut t = ImportanceTable::new();
-        t.insert(0, Tier::Hbm).unwrap();
-        t.insert(1, Tier::Ddr).unwrap();
+        let mut t = ImportanceTable::new(3);
+        t.insert(0, HBM).unwrap();
+        t.insert(1, DDR).unwrap();
         t.advance();
         t.score(0, 1.0).unwrap();
         t.score(1, 0.5).unwrap();
         t.advance();
         t.advance();
         assert!((t.importance(0).unwrap() - 0.6 * 0.16).abs() < 1e-15);
-        assert!((t.sum(Tier::Hbm) - 0.6 * 0.16).abs() < 1e-15);
-        assert_eq!(t.move_to(0, Tier::Ddr).unwrap(), Tier::Hbm);
-        assert_eq!(t.sum(Tier::Hbm), 0.0);
-        assert!((t.sum(Tier::Ddr) - 0.9 * 0.16).abs() < 1e-15);
-        assert!((t.device_score(Tier::Ddr) - 0.45 * 0.16).abs() < 1e-15);
-        assert_eq!(t.most(Tier::Ddr).map(|m| m.0), Some(0));
-        assert_eq!(t.least_unpinned(Tier::Ddr).map(|m| m.0), Some(1));
+        assert!((t.sum(HBM) - 0.6 * 0.16).abs() < 1e-15);
+        assert_eq!(t.move_to(0, DDR).unwrap(), HBM);
+        assert_eq!(t.sum(HBM), 0.0);
+        assert!((t.sum(DDR) - 0.9 * 0.16).abs() < 1e-15);
+        assert!((t.device_score(DDR) - 0.45 * 0.16).abs() < 1e-15);
+        assert_eq!(t.most(DDR).map(|m| m.0), Some(0));
+        assert_eq!(t.least_unpinned(DDR).map(|m| m.0), Some(1));
     }
 
     #[test]
     fn order_survives_decay_and_pinned_tokens_are_never_least() {
-        let mut t = ImportanceTable::new();
+        let mut t = ImportanceTable::new(3);
         for i in 0..3 {
-            t.insert(i, Tier::Ssd).unwrap();
+            t.insert(i, SSD).unwrap();
         }
         t.advance();
         t.score(0, 1.0).unwrap();
@@ -315,23 +346,48 @@ mod tests {
         }
         t.score(1, 0.02).unwrap();
         assert!(t.importance(1).unwrap() > t.importance(0).unwrap());
-        assert_eq!(t.most(Tier::Ssd).map(|m| m.0), Some(1));
-        assert_eq!(t.least_unpinned(Tier::Ssd).map(|m| m.0), Some(2));
+        assert_eq!(t.most(SSD).map(|m| m.0), Some(1));
+        assert_eq!(t.least_unpinned(SSD).map(|m| m.0), Some(2));
         t.set_pinned(2, true).unwrap();
-        assert_eq!(t.least_unpinned(Tier::Ssd).map(|m| m.0), Some(0));
+        assert_eq!(t.least_unpinned(SSD).map(|m| m.0), Some(0));
         t.set_pinned(1, true).unwrap();
-        assert_eq!(t.most(Tier::Ssd).map(|m| m.0), Some(1), "pinned tokens may still move up");
-        assert_eq!(t.tokens(Tier::Ssd).count(), 3);
+        assert_eq!(t.most(SSD).map(|m| m.0), Some(1), "pinned tokens may still move up");
+        assert_eq!(t.tokens(SSD).count(), 3);
     }
 
     #[test]
     fn bad_input_is_rejected() {
-        let mut t = ImportanceTable::new();
-        t.insert(4, Tier::Hbm).unwrap();
-        assert_eq!(t.insert(4, Tier::Ssd), Err(SchedError::DuplicateToken(4)));
+        let mut t = ImportanceTable::new(3);
+        t.insert(4, HBM).unwrap();
+        assert_eq!(t.insert(4, SSD), Err(SchedError::DuplicateToken(4)));
         assert_eq!(t.score(3, 1.0), Err(SchedError::UnknownToken(3)));
         assert!(matches!(t.score(4, -1.0), Err(SchedError::BadScore { .. })));
         assert!(matches!(t.score(4, f64::NAN), Err(SchedError::BadScore { .. })));
         assert_eq!(t.len(), 1);
+        assert_eq!(t.insert(5, Tier::new(3)), Err(SchedError::NoTier { tier: Tier::new(3), tiers: 3 }));
+        assert_eq!(t.move_to(4, Tier::new(7)), Err(SchedError::NoTier { tier: Tier::new(7), tiers: 3 }));
+        assert_eq!(t.tier(4), Some(HBM));
+        assert_eq!((t.count(Tier::new(5)), t.sum(Tier::new(5)), t.most(Tier::new(5))), (0, 0.0, None));
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn split_has_one_share_per_tier() {
+        for n in 1..=MAX_TIERS {
+            let mut t = ImportanceTable::new(n);
+            assert_eq!(t.tier_count(), n);
+            assert_eq!(t.tiers().collect::<Vec<_>>(), (0..n).map(Tier::new).collect::<Vec<_>>());
+            assert_eq!(t.split(), None);
+            for i in 0..n {
+                t.insert(i as TokenId, Tier::new(i)).unwrap();
+                t.score(i as TokenId, (i + 1) as f64).unwrap();
+            }
+            let split = t.split().unwrap();
+            let total = (n * (n + 1) / 2) as f64;
+            assert_eq!(split.len(), n);
+            for (i, s) in split.iter().enumerate() {
+                assert!((s - (i + 1) as f64 / total).abs() < 1e-15, "{n} tiers, tier {i}: {s}");
+            }
+        }
     }
 }

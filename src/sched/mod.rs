@@ -1,18 +1,23 @@
 //! Token importance and tier scheduling on the host (spec §7, §9): which tier every token of
-//! the KV cache lives in, and which tokens migrate between HBM, DDR and SSD as the set of
+//! the KV cache lives in, and which tokens migrate between the memory tiers as the set of
 //! tokens attention uses drifts. Pure Rust: nothing here touches the RTL.
+//!
+//! The tiers are 1 to [`MAX_TIERS`] indices, fastest first ([`Tier`]); the reference
+//! configuration has three (HBM, DDR, SSD). Names, devices and capacities come from the
+//! configuration elsewhere: this module knows only indices and token capacities.
 //!
 //! One decode step ([`Pool::step`]):
 //!
 //! 1. the [`ImportanceTable`] advances one step: every token's importance decays by
 //!    [`EMA_DECAY`] (lazily, so untouched tokens cost nothing);
-//! 2. newly arrived tokens are admitted by the [`Policy`] (spec §7 Decision: HBM when it has
-//!    room, else the next tier with room);
+//! 2. newly arrived tokens are admitted by the [`Policy`] (spec §7 Decision: the fastest tier
+//!    when it has room, else the next tier with room);
 //! 3. a [`ScoreSource`] selects the tokens attention reads this step (sparse mode attends only
 //!    those) with their scores, which enter the EMA `I(j) = 0.6 S(j) + 0.4 I(j-1)`;
 //! 4. the policy migrates tokens: PAM's [`Scheduler`] swaps tokens one for one so that the
-//!    importance held by HBM : DDR : SSD approaches the target x : y : 1; the baselines keep
-//!    their placement ([`NoSchedule`], [`LPim`]) or cache by recency ([`Lru`]).
+//!    importance held by the tiers approaches the target weights `w_0 : w_1 : ...` (x : y : 1
+//!    for three tiers); the baselines keep their placement ([`NoSchedule`], [`LPim`]) or cache
+//!    by recency ([`Lru`]).
 //!
 //! The pieces:
 //!
@@ -23,7 +28,8 @@
 //!   approximation.
 //! * [`pool`]: tier capacities on top of the table, and the decode-step driver.
 //! * [`policy`]: the [`Policy`] interface, the spec §7 admission rule and the baselines.
-//! * [`scheduler`]: the online scheduler of spec §9 and its edge-case decisions.
+//! * [`scheduler`]: the online scheduler of spec §9, generalised to N tiers, and its
+//!   edge-case decisions.
 //!
 //! Token ids are dense indices (a sequence's positions): tables are vectors indexed by id.
 
@@ -42,25 +48,29 @@ pub use score::{ExactTopK, LabelChannel, ScoreSource, SyntheticDrift, DEFAULT_FR
 /// A token of the KV cache: its index in its sequence.
 pub type TokenId = u32;
 
-/// A memory tier, fastest first. The index matches `PhysLoc::tier` (HBM 0, DDR 1, SSD 2).
+/// Most tiers a pool may have.
+pub const MAX_TIERS: usize = 8;
+
+/// A memory tier: its index, fastest first (0 is the fastest). The index matches
+/// `PhysLoc::tier`. Displayed as `tier N`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Tier {
-    Hbm,
-    Ddr,
-    Ssd,
-}
+pub struct Tier(pub u8);
 
 impl Tier {
-    /// Every tier, fastest first.
-    pub const ALL: [Tier; 3] = [Tier::Hbm, Tier::Ddr, Tier::Ssd];
-
-    pub fn index(self) -> usize {
-        self as usize
+    /// The tier of index `index`, which must be below [`MAX_TIERS`] (panics otherwise).
+    pub const fn new(index: usize) -> Tier {
+        assert!(index < MAX_TIERS, "a tier index must be below MAX_TIERS");
+        Tier(index as u8)
     }
 
-    /// The next slower tier.
-    pub fn below(self) -> Option<Tier> {
-        Tier::ALL.get(self.index() + 1).copied()
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl std::fmt::Display for Tier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "tier {}", self.0)
     }
 }
 
@@ -72,10 +82,32 @@ pub enum SchedError {
     DuplicateToken(TokenId),
     #[error("no tier has room for token {0}")]
     Full(TokenId),
-    #[error("{tier:?} is full ({capacity} tokens)")]
+    #[error("{tier} is full ({capacity} tokens)")]
     TierFull { tier: Tier, capacity: usize },
     #[error("token {token}: score {score} is not a finite non-negative number")]
     BadScore { token: TokenId, score: f64 },
+    #[error("{tier} does not exist: there are {tiers} tiers")]
+    NoTier { tier: Tier, tiers: usize },
     #[error("{0}")]
     Config(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_are_indices_fastest_first() {
+        assert_eq!(Tier::new(0), Tier(0));
+        assert_eq!(Tier::new(7).index(), 7);
+        assert!(Tier::new(0) < Tier::new(1));
+        assert_eq!(Tier::new(3).to_string(), "tier 3");
+        assert_eq!(SchedError::TierFull { tier: Tier::new(1), capacity: 4 }.to_string(), "tier 1 is full (4 tokens)");
+    }
+
+    #[test]
+    #[should_panic(expected = "below MAX_TIERS")]
+    fn no_tier_past_max_tiers() {
+        Tier::new(MAX_TIERS);
+    }
 }

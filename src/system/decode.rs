@@ -1,5 +1,5 @@
-//! Decode steps of a small model over the three-tier PIM hierarchy, every tier's RTL in the
-//! loop, top to bottom (spec §2):
+//! Decode steps of a small model over a PIM hierarchy of any number of tiers (HBM, DDR, SSD in
+//! the reference), every tier's RTL in the loop, top to bottom (spec §2):
 //! 1. each request's new token: its K and V for every layer and KV head are admitted by the
 //!    policy to a tier (spec §7), placed by the tier's mapping rule and written to the device;
 //! 2. the score source selects each sequence's attended tokens; importance is updated and the
@@ -16,11 +16,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::migrate::{MigrationPath, Migrator, TokenMove};
-use super::pamattention::{GroupStep, QueryOutput, TierSpec, Tiers};
+use super::pamattention::{GroupStep, QueryOutput, TierConfig, Tiers};
 use super::scores::{ScoreKind, SeqScores};
 use super::trace::{Sig, StepTrace};
-use crate::device::attention::DeviceModel;
-use crate::device::tier::TierPreset;
 use crate::error::SimError;
 use crate::golden::{self, fp::fp16_of, fp::fp16_to_f64};
 use crate::kernel::Ps;
@@ -55,32 +53,31 @@ pub struct DecodeConfig {
     pub drift: f64,
     /// Fraction of each sequence's tokens attended per step (sparse attention).
     pub fraction: f64,
-    /// Token capacity of each tier (HBM, DDR, SSD), to spread contexts over all three.
-    pub capacity: [usize; 3],
-    /// Devices of each tier (HBM stacks, DDR DIMMs, SSDs).
-    pub devices: [usize; 3],
-    /// The model behind each tier's devices: the RTL, or the fast model calibrated from it.
-    pub models: [DeviceModel; 3],
+    /// The tiers, fastest first: each its preset, devices, token capacity and device model
+    /// (the RTL, or the fast model calibrated from it).
+    pub tiers: Vec<TierConfig>,
+    /// The tier whose RU merges the devices' partials.
+    pub merge_tier: usize,
     pub migration: MigrationPath,
     pub seed: u64,
 }
 
-/// One decode step's figures.
+/// One decode step's figures; per-tier lists are fastest tier first.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct StepStats {
     /// Tokens each tier holds after the step, and the step's new tokens each tier took.
-    pub tokens: [usize; 3],
-    pub admitted: [usize; 3],
+    pub tokens: Vec<usize>,
+    pub admitted: Vec<usize>,
     pub tokens_migrated: usize,
     /// Local attention, summed over the step's query groups, per tier (its slowest device) ...
-    pub attention_ns: [f64; 3],
+    pub attention_ns: Vec<f64>,
     /// ... of which the devices' RUs reduced for this long.
-    pub reduce_ns: [f64; 3],
-    /// The final merges across tiers in the HBM tier's RU.
+    pub reduce_ns: Vec<f64>,
+    /// The final merges across tiers in the merging tier's RU.
     pub merge_ns: f64,
     /// Queries out to the tiers and partials back, summed over the step's query groups, per
     /// tier.
-    pub link_ns: [f64; 3],
+    pub link_ns: Vec<f64>,
     pub migration_ns: f64,
     /// The step's query groups one after the other, each its slowest tier plus the merges.
     pub attention_total_ns: f64,
@@ -89,6 +86,18 @@ pub struct StepStats {
 }
 
 impl StepStats {
+    /// A step's figures over `tiers` tiers, all zero.
+    pub fn new(tiers: usize) -> Self {
+        StepStats {
+            tokens: vec![0; tiers],
+            admitted: vec![0; tiers],
+            attention_ns: vec![0.0; tiers],
+            reduce_ns: vec![0.0; tiers],
+            link_ns: vec![0.0; tiers],
+            ..Default::default()
+        }
+    }
+
     /// Adds one query group's attention: per tier its slowest device and that device's links;
     /// what the group took beyond its slowest device is the merge.
     fn add(&mut self, r: &GroupStep, tiers: usize) {
@@ -112,8 +121,8 @@ pub struct DecodeOutcome {
     pub queries: usize,
     pub mismatches: Vec<String>,
     pub max_rel_err_f64: f64,
-    /// Importance split (HBM, DDR, SSD) after each step.
-    pub splits: Vec<[f64; 3]>,
+    /// Importance split (fastest tier first) after each step.
+    pub splits: Vec<Vec<f64>>,
     /// Tokens each device of each tier holds after the last step completed.
     pub tokens_per_device: Vec<Vec<usize>>,
 }
@@ -154,7 +163,7 @@ pub struct PamSystem {
 
 /// A place for a token in tier `t`, after `steps` decode steps.
 fn place(placers: &mut [TierPlacer], t: Tier, steps: usize) -> Result<PhysLoc, SimError> {
-    placers[t.index()].place().map_err(|e| SimError::Input(format!("after {steps} decode steps: {t:?} tier: {e}")))
+    placers[t.index()].place().map_err(|e| SimError::Input(format!("after {steps} decode steps: {t}: {e}")))
 }
 
 impl PamSystem {
@@ -163,19 +172,22 @@ impl PamSystem {
         if m.kv_heads == 0 || !m.q_heads.is_multiple_of(m.kv_heads) || m.layers == 0 {
             return Err(SimError::Input(format!("model {m:?}: query heads must be a multiple of KV heads")));
         }
-        let presets = TierPreset::scaled();
-        let placers = (0..presets.len())
-            .map(|t| presets[t].tier_placer(t, cfg.devices[t], m.head_dim))
+        let placers = cfg
+            .tiers
+            .iter()
+            .enumerate()
+            .map(|(t, tier)| tier.preset.tier_placer(t, tier.devices, m.head_dim))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| SimError::Input(e.to_string()))?;
-        for (t, p) in placers.iter().enumerate() {
-            if cfg.capacity[t] > p.capacity() {
+        for ((t, tier), p) in cfg.tiers.iter().enumerate().zip(&placers) {
+            if tier.capacity > p.capacity() {
                 return Err(SimError::Input(format!(
-                    "capacity of {:?}: {} tokens, but its {} {} device(s) hold {} tokens of head dimension {}",
-                    Tier::ALL[t],
-                    cfg.capacity[t],
-                    cfg.devices[t],
-                    presets[t].name(),
+                    "capacity of {} ({}): {} tokens, but its {} {} device(s) hold {} tokens of head dimension {}",
+                    Tier::new(t),
+                    tier.preset.label(),
+                    tier.capacity,
+                    tier.devices,
+                    tier.preset.name(),
                     p.capacity(),
                     m.head_dim
                 )));
@@ -193,10 +205,10 @@ impl PamSystem {
             }
         }
         let mut sys = PamSystem {
-            tiers: Tiers::open(&TierSpec::scaled(cfg.devices, cfg.models), m.head_dim, true, cfg.seed)?,
+            tiers: Tiers::open(&cfg.tiers, cfg.merge_tier, m.head_dim, true, cfg.seed)?,
             migrator: Migrator::new(cfg.migration, m.head_dim)?,
             placers,
-            pool: Pool::new(cfg.capacity),
+            pool: Pool::new(cfg.tiers.iter().map(|t| t.capacity).collect::<Vec<_>>()),
             table: BlockTable::new(16),
             tokens: Vec::new(),
             query_heads: Vec::new(),
@@ -290,14 +302,14 @@ impl PamSystem {
         for _ in 0..self.cfg.steps {
             let stats = self.step(out)?;
             out.steps.push(stats);
-            out.splits.push(self.pool.table().split().unwrap_or([0.0; 3]));
+            out.splits.push(self.pool.table().split().unwrap_or_else(|| vec![0.0; self.cfg.tiers.len()]));
             out.tokens_per_device = self.stored_per_device();
         }
         Ok(())
     }
 
     fn step(&mut self, out: &mut DecodeOutcome) -> Result<StepStats, SimError> {
-        let mut st = StepStats::default();
+        let mut st = StepStats::new(self.cfg.tiers.len());
         let arrivals = self.new_tokens(|_| true)?;
         let queries = self.next_queries();
         // The same queries in float64, for the score source and the reference.
@@ -339,8 +351,8 @@ impl PamSystem {
         for p in &mut self.placers {
             p.end_step();
         }
-        for (i, t) in Tier::ALL.iter().enumerate() {
-            st.tokens[i] = self.pool.table().count(*t);
+        for (i, t) in self.pool.tiers().enumerate() {
+            st.tokens[i] = self.pool.table().count(t);
         }
         st.latency_ns = st.attention_total_ns.max(st.migration_ns);
         self.steps_done += 1;
@@ -456,7 +468,7 @@ impl PamSystem {
     pub fn verify_storage(&mut self) -> Result<(), String> {
         let d = self.cfg.model.head_dim;
         let mut seen = std::collections::HashSet::new();
-        let mut counts = [0usize; 3];
+        let mut counts = vec![0usize; self.cfg.tiers.len()];
         for (id, t) in self.tokens.iter().enumerate() {
             let loc = self.table.get(t.seq, t.pos).ok_or(format!("token {id} has no location"))?;
             if !seen.insert(loc) {
@@ -466,8 +478,8 @@ impl PamSystem {
             counts[tier] += 1;
             if self.pool.table().tier(id as TokenId).map(|x| x.index()) != Some(tier) {
                 return Err(format!(
-                    "token {id} is in tier {tier} but the pool says {:?}",
-                    self.pool.table().tier(id as TokenId)
+                    "token {id} is in tier {tier} but the pool says {}",
+                    self.pool.table().tier(id as TokenId).map_or("none".to_string(), |t| t.to_string())
                 ));
             }
             let (k, v) = self.tiers.device(&loc).and_then(|dev| dev.read_token(&loc, d)).map_err(|e| e.to_string())?;
@@ -475,13 +487,13 @@ impl PamSystem {
                 return Err(format!("token {id} at {loc:?}: K/V differ from the host's copy"));
             }
         }
-        for (i, tier) in Tier::ALL.iter().enumerate() {
-            if counts[i] != self.pool.table().count(*tier) || counts[i] > self.cfg.capacity[i] {
+        for (i, tier) in self.pool.tiers().enumerate() {
+            if counts[i] != self.pool.table().count(tier) || counts[i] > self.cfg.tiers[i].capacity {
                 return Err(format!(
-                    "{tier:?}: {} stored, pool {}, capacity {}",
+                    "{tier}: {} stored, pool {}, capacity {}",
                     counts[i],
-                    self.pool.table().count(*tier),
-                    self.cfg.capacity[i]
+                    self.pool.table().count(tier),
+                    self.cfg.tiers[i].capacity
                 ));
             }
         }

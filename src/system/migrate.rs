@@ -13,10 +13,8 @@
 use std::collections::HashMap;
 
 use crate::device::migration::{
-    host_cpu_path_ns, load_token, store_token, token_bytes, BeatMemory, Layout, MigrationIf, Move, RunConfig,
-    DRAM_ROW_MISS, DRAM_SRC_LATENCY, MIG_CLOCK_MHZ,
+    host_cpu_path_ns, load_token, store_token, token_bytes, BeatMemory, MigrationIf, Move, MIG_CLOCK_MHZ,
 };
-use crate::device::tier::TierPreset;
 use crate::error::SimError;
 use crate::kv::location::PhysLoc;
 
@@ -52,30 +50,6 @@ pub struct TokenMove<'a> {
     pub to: PhysLoc,
     pub k: &'a [u16],
     pub v: &'a [u16],
-}
-
-/// The beats a tier's devices store tokens in: their layout and beat width in bytes.
-fn layout_of(p: &TierPreset) -> (Layout, usize) {
-    match p {
-        TierPreset::Dram(d) if d.banks_per_pu == 2 => (Layout::DramPair, d.col_bytes()),
-        TierPreset::Dram(d) => (Layout::DramSingle, d.col_bytes()),
-        TierPreset::Flash(f) => (Layout::Flash, f.beat_bytes()),
-    }
-}
-
-/// How a tier's memory answers the interface's reads: DRAM about tRCD + tCL, with a row
-/// switch costing a precharge and an activation; flash a page read (tR) per page switch.
-fn source_timing(p: &TierPreset) -> RunConfig {
-    match p {
-        TierPreset::Dram(_) => {
-            RunConfig { src_latency: DRAM_SRC_LATENCY, src_row_miss: DRAM_ROW_MISS, ..Default::default() }
-        }
-        TierPreset::Flash(f) => RunConfig {
-            src_latency: f.xfer_gap(),
-            src_row_miss: (f.t_r_ns * MIG_CLOCK_MHZ / 1e3).ceil() as u32,
-            ..Default::default()
-        },
-    }
 }
 
 /// K then V, each padded to whole 32-byte beats, as little-endian bytes (the interface's
@@ -158,7 +132,9 @@ impl Migrator {
         for pair in pairs {
             let (from, to) = (pair.0 as usize, pair.2 as usize);
             let idx: Vec<usize> = (0..moves.len()).filter(|&i| ends(&moves[i]) == pair).collect();
-            let ((sl, sb), (dl, db)) = (layout_of(&tiers.tiers[from].preset), layout_of(&tiers.tiers[to].preset));
+            let (src_tier, dst_tier) = (&tiers.tiers[from].preset, &tiers.tiers[to].preset);
+            let (sl, sb) = (src_tier.migration_layout(), src_tier.beat_bytes());
+            let (dl, db) = (dst_tier.migration_layout(), dst_tier.beat_bytes());
             let mut src = BeatMemory::new();
             let batch: Vec<Move> = idx
                 .iter()
@@ -167,7 +143,7 @@ impl Migrator {
                     Move { src: moves[i].from, src_layout: sl, dst: moves[i].to, dst_layout: dl, token_bytes: tb }
                 })
                 .collect();
-            let cfg = source_timing(&tiers.tiers[from].preset);
+            let cfg = src_tier.migration_source();
             let mig = match self.ifs.entry((from, to)) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => e.insert(MigrationIf::new(sb, db)?),

@@ -5,12 +5,13 @@
 //!    beat is read once and serves the whole group ([`PimDevice::load_queries`]); PUs, then
 //!    bank-group or channel RUs, then the device RU reduce each query to one partial; the
 //!    devices of all tiers work in parallel;
-//! 3. the device partials meet in an RU of the HBM tier, which merges each query's partials in
+//! 3. the device partials meet in an RU of the merging tier (the first by default), which merges each query's partials in
 //!    (tier, device) order and normalises: O / l in FP16 and lse = m + ln l. A tier holding
 //!    none of the tokens sends the empty partial.
 //!
 //! Time: every device's queries out over its link, its run, its partials back; the slowest
-//! device, then the merges of the g queries one after the other (on the HBM PU clock).
+//! device, then the merges of the g queries one after the other (on the merging tier's PU
+//! clock).
 
 use std::sync::Arc;
 
@@ -33,21 +34,28 @@ pub struct TierDevice {
     pub link: Link,
 }
 
-/// What a tier is made of.
+/// What a tier of a system is made of: `devices` devices of `preset`, holding at most
+/// `capacity` tokens, each device the RTL or the model calibrated from it.
 #[derive(Clone, Debug)]
-pub struct TierSpec {
+pub struct TierConfig {
     pub preset: TierPreset,
     pub devices: usize,
+    pub capacity: usize,
     pub model: DeviceModel,
 }
 
-impl TierSpec {
-    /// One device of each scaled (Verilated) preset, HBM first, every one of `model`.
-    pub fn scaled(devices: [usize; 3], models: [DeviceModel; 3]) -> Vec<TierSpec> {
-        TierPreset::scaled()
-            .into_iter()
-            .zip(devices.into_iter().zip(models))
-            .map(|(preset, (devices, model))| TierSpec { preset, devices, model })
+impl TierConfig {
+    /// The Verilated presets of `names`, fastest first, with one RTL device each.
+    pub fn scaled(names: &[&str], capacity: &[usize]) -> Result<Vec<TierConfig>, SimError> {
+        names
+            .iter()
+            .zip(capacity)
+            .map(|(&n, &capacity)| {
+                let preset = TierPreset::by_name(n).filter(|p| p.verilated).ok_or_else(|| {
+                    SimError::Input(format!("'{n}' is not a Verilated preset ({:?})", TierPreset::verilated_names()))
+                })?;
+                Ok(TierConfig { preset, devices: 1, capacity, model: DeviceModel::Rtl })
+            })
             .collect()
     }
 }
@@ -60,9 +68,11 @@ pub struct Tier {
     pub calibration: Option<Arc<Calibration>>,
 }
 
-/// The tiers' devices and the HBM tier's merging RU.
+/// The tiers' devices and the merging tier's RU.
 pub struct Tiers {
     pub tiers: Vec<Tier>,
+    /// The tier whose RU merges the devices' partials.
+    pub merge_tier: usize,
     merge_ru: RuSim,
     merge_clock_ps: Ps,
 }
@@ -101,7 +111,7 @@ pub struct GroupStep {
     pub outputs: Vec<QueryOutput>,
     /// Every device that held tokens, in (tier, device) order.
     pub devices: Vec<DeviceWork>,
-    /// Per query, the partials that met in the HBM tier, in merge order.
+    /// Per query, the partials that met in the merging tier, in merge order.
     pub partials: Vec<Vec<Partial>>,
     pub merge_cycles: u64,
     /// Slowest device (links included) plus the merges.
@@ -136,25 +146,24 @@ fn plan(per_tier: &[Vec<PhysLoc>]) -> Vec<(usize, usize, Vec<PhysLoc>)> {
 }
 
 impl Tiers {
-    /// Opens the tiers of `specs` (the first must be the HBM tier, whose RU merges) for
-    /// tokens of head dimension `dim`; `own_pu_clocks` runs every tier's PUs on its own PU
-    /// clock. A calibrated tier is first measured on its RTL, with random draws from `seed`.
-    pub fn open(specs: &[TierSpec], dim: usize, own_pu_clocks: bool, seed: u64) -> Result<Tiers, SimError> {
-        let first = specs.first().ok_or_else(|| SimError::Input("a system needs at least one tier".into()))?;
+    /// Opens the tiers of `specs`, fastest first, for tokens of head dimension `dim`; the RU
+    /// of tier `merge_tier` merges. `own_pu_clocks` runs every tier's PUs on its own PU clock.
+    /// A calibrated tier is first measured on its RTL, with random draws from `seed`.
+    pub fn open(
+        specs: &[TierConfig],
+        merge_tier: usize,
+        dim: usize,
+        own_pu_clocks: bool,
+        seed: u64,
+    ) -> Result<Tiers, SimError> {
+        let merging = specs.get(merge_tier).ok_or_else(|| {
+            SimError::Input(format!("the merging tier {merge_tier} is not one of the {} tiers", specs.len()))
+        })?;
         if let Some(s) = specs.iter().find(|s| s.devices == 0) {
             return Err(SimError::Input(format!("tier {}: at least one device", s.preset.name())));
         }
-        let lanes = match &first.preset {
-            TierPreset::Dram(p) => p.pu_lanes,
-            TierPreset::Flash(p) => p.pu_lanes,
-        };
         let mut tiers = Vec::with_capacity(specs.len());
         for s in specs {
-            let link = match &s.preset {
-                TierPreset::Flash(_) => Link::PCIE,
-                TierPreset::Dram(d) if d.tier == "DDR" => Link::DDR,
-                TierPreset::Dram(_) => Link::HBM,
-            };
             let calibration = match s.model {
                 DeviceModel::Rtl => None,
                 DeviceModel::Calibrated => Some(Arc::new(Calibration::measure(&s.preset, dim, own_pu_clocks, seed)?)),
@@ -166,14 +175,14 @@ impl Tiers {
                         None if own_pu_clocks => Box::new(s.preset.open_with_pu_clock(None)?),
                         None => Box::new(s.preset.open(None)?),
                     };
-                    Ok(TierDevice { device, link })
+                    Ok(TierDevice { device, link: s.preset.link })
                 })
                 .collect::<Result<Vec<_>, SimError>>()?;
             tiers.push(Tier { preset: s.preset.clone(), devices, calibration });
         }
-        let mhz = first.preset.pu_clock_mhz();
+        let mhz = merging.preset.pu_clock_mhz();
         let merge_clock_ps = Clock::from_mhz("merge", mhz).period_ps;
-        Ok(Tiers { tiers, merge_ru: RuSim::new(lanes, mhz)?, merge_clock_ps })
+        Ok(Tiers { tiers, merge_tier, merge_ru: RuSim::new(merging.preset.pu_lanes(), mhz)?, merge_clock_ps })
     }
 
     /// The device a location is in.
