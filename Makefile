@@ -29,8 +29,8 @@ run: build
 
 test: lint fmt clippy unit regress waves-check
 
-lint:
-	scripts/lint-rtl.sh
+lint: build
+	scripts/lint-rtl.sh $(PAM)
 
 fmt:
 	$(CARGO) fmt --check

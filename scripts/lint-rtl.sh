@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# verilator --lint-only -Wall over every RTL top, in every parameterisation the build uses.
-# Prints nothing and exits 0 when clean.
+# verilator --lint-only -Wall over every RTL top, in every parameterisation the build Verilates
+# (as `pam tops` lists them: PUs and RUs of each width, one device per Verilated tier preset of
+# presets/tiers.yaml, the migration interface per beat-width pair), and every module on its own.
+# Usage: scripts/lint-rtl.sh [path/to/pam]. Prints nothing and exits 0 when clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+pam=${1:-target/release/pam}
+[ -x "$pam" ] || { echo "lint: $pam not built (make build)"; exit 1; }
 pkgs=$(find rtl -name '*_pkg.sv' | sort)
 srcs=$(find rtl -name '*.sv' ! -name '*_pkg.sv' | sort)
 status=0
@@ -15,14 +19,12 @@ lint() {
     echo "lint: $*"; echo "$out"; status=1
   fi
 }
-for lanes in 16 4; do
-  lint --top-module pam_pu -GLANES=$lanes
-  lint --top-module pam_ru -GLANES=$lanes
-done
-lint --top-module pam_fp_lab
-# The migration interface in every width pair the build uses.
-lint --top-module pam_mig_if -GDST_W=64
-lint --top-module pam_mig_if -GSRC_W=64
+tops=$("$pam" tops)
+[ -n "$tops" ] || { echo "lint: $pam tops listed nothing"; exit 1; }
+while read -r _name module params; do
+  # shellcheck disable=SC2086 # params are separate -G flags
+  lint --top-module "$module" $params
+done <<< "$tops"
 # Every module on its own, so that unused ports or parameters of a block are seen too.
 for f in $srcs; do
   m=$(basename "$f" .sv)

@@ -82,7 +82,14 @@ enum Cmd {
         inject_faults: u64,
     },
     /// The tier presets: geometry, timing, PUs, compute cap and bandwidth bounds.
-    Presets,
+    Presets {
+        /// Only the names of the presets with a Verilated device, one per line (for scripts).
+        #[arg(long)]
+        verilated: bool,
+    },
+    /// Every Verilated top in this build, one per line: the module and its parameter overrides
+    /// as Verilator flags (what scripts/lint-rtl.sh lints).
+    Tops,
     /// Derives the target importance split (x : y : 1 for HBM, DDR, SSD) from each tier's
     /// measured attention throughput and prints the derivation.
     Xy {
@@ -246,8 +253,21 @@ fn real_main() -> anyhow::Result<bool> {
             println!("  target split {} (scenario: target: [{}])", ws.join(" : "), ws.join(", "));
             Ok(true)
         }
-        Cmd::Presets => {
-            print!("{}", pam::device::tier::describe_presets());
+        Cmd::Tops => {
+            for t in pam::rtl::model::Top::all() {
+                let params: Vec<String> = t.params.iter().map(|(k, v)| format!("-G{k}={v}")).collect();
+                println!("{} {} {}", t.name, t.module, params.join(" "));
+            }
+            Ok(true)
+        }
+        Cmd::Presets { verilated } => {
+            if verilated {
+                for name in pam::device::tier::TierPreset::verilated_names() {
+                    println!("{name}");
+                }
+            } else {
+                print!("{}", pam::device::tier::describe_presets());
+            }
             Ok(true)
         }
         Cmd::Bench { what: BenchCmd::Migration { tokens, dim, seed } } => {

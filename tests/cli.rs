@@ -206,8 +206,8 @@ fn impossible_tiers_are_rejected() {
 #[test]
 fn impossible_systems_are_rejected() {
     let sys = std::fs::read_to_string("scenarios/pam_small.yaml").unwrap();
-    let t = bad_scenario(&sys.replace("ssd: 20000", "ssd: 20"));
-    assert!(t.contains("system.capacity") && t.contains("cannot hold"), "{t}");
+    let t = bad_scenario(&sys.replace("capacity: 20000", "capacity: 20"));
+    assert!(t.contains("system.tiers") && t.contains("cannot hold"), "{t}");
     let t = bad_scenario(&sys.replace("policy: pam", "policy: fifo"));
     assert!(t.contains("system.policy") && t.contains("lru"), "{t}");
     let t = bad_scenario(&sys.replace("migration: interface", "migration: dma"));
@@ -216,12 +216,20 @@ fn impossible_systems_are_rejected() {
     assert!(t.contains("system.migration") && t.contains("multiple of 16"), "{t}");
     let t = bad_scenario(&sys.replace("scores: synthetic", "scores: oracle"));
     assert!(t.contains("system.scores") && t.contains("exact") && t.contains("label"), "{t}");
-    let t = bad_scenario(&sys.replace("hbm: 600", "hbm: 60000"));
-    assert!(t.contains("system.capacity") && t.contains("hbm-s") && t.contains("at most"), "{t}");
-    let t = bad_scenario(&sys.replace("policy: pam", "policy: pam\n  devices: {hbm: 0, ddr: 1, ssd: 1}"));
-    assert!(t.contains("system.devices") && t.contains("1..=8"), "{t}");
-    let t = bad_scenario(&sys.replace("policy: pam", "policy: pam\n  device_models: {ssd: verilog}"));
-    assert!(t.contains("system.device_models.ssd") && t.contains("calibrated"), "{t}");
+    let t = bad_scenario(&sys.replace("capacity: 600", "capacity: 60000"));
+    assert!(t.contains("system.tiers[0].capacity") && t.contains("hbm-s") && t.contains("at most"), "{t}");
+    let t = bad_scenario(&sys.replace("capacity: 1200}", "capacity: 1200, devices: 0}"));
+    assert!(t.contains("system.tiers[1].devices") && t.contains("1..=8"), "{t}");
+    let t = bad_scenario(&sys.replace("capacity: 20000}", "capacity: 20000, model: verilog}"));
+    assert!(t.contains("system.tiers[2].model") && t.contains("calibrated"), "{t}");
+    let t = bad_scenario(&sys.replace("preset: ddr-s", "preset: ddr4-3200"));
+    assert!(t.contains("system.tiers[1].preset") && t.contains("ddr-s"), "{t}");
+    let t = bad_scenario(&sys.replace("target: [6, 3, 1]", "target: [6, 3]"));
+    assert!(t.contains("system.target") && t.contains("3 positive weights"), "{t}");
+    let t = bad_scenario(&sys.replace("target: [6, 3, 1]", "target: [6, 3, 1]\n  merge_tier: 3"));
+    assert!(t.contains("system.merge_tier") && t.contains("0..=2"), "{t}");
+    let t = bad_scenario(&sys.replace("policy: pam", "policy: pam\n  capacity: {hbm: 1, ddr: 1, ssd: 1}"));
+    assert!(t.contains("capacity") && t.contains("tiers"), "the old form is named: {t}");
     let t = bad_scenario(&sys.replace("kv_heads: 2", "kv_heads: 3"));
     assert!(t.contains("system.model"), "{t}");
 }
