@@ -5,7 +5,7 @@
 
 use pam::device::migration::{
     arrival_row_switches, bench_migration, host_cpu_path_ns, load_token, store_token, BeatMemory, Layout, MigStats,
-    MigrationIf, Move, RunConfig, SLOTS,
+    MigrationIf, Descriptor, RunConfig, SLOTS,
 };
 use pam::kv::location::PhysLoc;
 use rand::{Rng, SeedableRng};
@@ -38,7 +38,7 @@ fn random_moves(
     (sb, db): (usize, usize),
     sl: Layout,
     dl: Layout,
-) -> (Vec<Move>, Vec<Vec<u8>>, BeatMemory) {
+) -> (Vec<Descriptor>, Vec<Vec<u8>>, BeatMemory) {
     let mut src = BeatMemory::new();
     let mut moves = Vec::new();
     let mut data = Vec::new();
@@ -48,7 +48,7 @@ fn random_moves(
         let d = random_loc(rng, dl, db, bytes, 2 * i as u32 + 1);
         let tok: Vec<u8> = (0..bytes).map(|_| rng.random()).collect();
         store_token(&mut src, sl, &s, sb, &tok);
-        moves.push(Move { src: s, src_layout: sl, dst: d, dst_layout: dl, token_bytes: bytes });
+        moves.push(Descriptor { src: s, src_layout: sl, dst: d, dst_layout: dl, token_bytes: bytes });
         data.push(tok);
     }
     (moves, data, src)
@@ -56,7 +56,7 @@ fn random_moves(
 
 /// Every token arrived at its target, nothing else was written, each token's writes are
 /// consecutive and in beat order, and at most SLOTS tokens were held.
-fn check(moves: &[Move], data: &[Vec<u8>], dst: &BeatMemory, st: &MigStats, db: usize, what: &str) {
+fn check(moves: &[Descriptor], data: &[Vec<u8>], dst: &BeatMemory, st: &MigStats, db: usize, what: &str) {
     for (i, (mv, d)) in moves.iter().zip(data).enumerate() {
         let got = load_token(dst, mv.dst_layout, &mv.dst, db, mv.token_bytes);
         assert_eq!(got.as_ref(), Some(d), "{what}: token {i} ({mv:?})");
@@ -112,7 +112,7 @@ fn reorder_saves_row_switches() {
         let d = loc(1, i as u32 % 2, 0, 256 * (i as u32 / 2));
         let tok: Vec<u8> = (0..256).map(|_| rng.random()).collect();
         store_token(&mut src, Layout::DramSingle, &s, 32, &tok);
-        moves.push(Move {
+        moves.push(Descriptor {
             src: s,
             src_layout: Layout::DramSingle,
             dst: d,

@@ -103,9 +103,10 @@ pub fn load_token(mem: &BeatMemory, layout: Layout, loc: &PhysLoc, beat_bytes: u
     Some(out)
 }
 
-/// One token to move.
+/// One token to move through the interface: a descriptor, as the RTL takes them (the host
+/// side's [`crate::sched::Move`] is a decision between tiers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Move {
+pub struct Descriptor {
     pub src: PhysLoc,
     pub src_layout: Layout,
     pub dst: PhysLoc,
@@ -209,7 +210,7 @@ impl RowTracker {
 }
 
 /// Source row switches if the moves' beats were read in arrival order, token after token.
-pub fn arrival_row_switches(moves: &[Move], src_beat_bytes: usize) -> u64 {
+pub fn arrival_row_switches(moves: &[Descriptor], src_beat_bytes: usize) -> u64 {
     let mut t = RowTracker::default();
     for mv in moves {
         for j in 0..mv.token_bytes / src_beat_bytes {
@@ -275,7 +276,7 @@ impl MigrationIf {
         self.m.reset(p.rst_ni);
     }
 
-    fn check(&self, mv: &Move) -> Result<(), SimError> {
+    fn check(&self, mv: &Descriptor) -> Result<(), SimError> {
         let (s, d) = (self.src_bytes, self.dst_bytes);
         let n = mv.token_bytes;
         if n == 0 || n > BUF_BYTES || !n.is_multiple_of(s) || !n.is_multiple_of(d) {
@@ -297,7 +298,7 @@ impl MigrationIf {
         Ok(())
     }
 
-    fn present_desc(&mut self, i: usize, mv: &Move) {
+    fn present_desc(&mut self, i: usize, mv: &Descriptor) {
         let (m, p) = (&mut self.m, &self.p);
         let (s, d) = (Addr::of(&mv.src), Addr::of(&mv.dst));
         m.set(p.desc_src_kind_i, mv.src_layout.code());
@@ -319,7 +320,7 @@ impl MigrationIf {
     /// in the order given, one per clock while the interface takes them.
     pub fn run(
         &mut self,
-        moves: &[Move],
+        moves: &[Descriptor],
         src: &BeatMemory,
         dst: &mut BeatMemory,
         cfg: &RunConfig,
@@ -581,10 +582,10 @@ pub fn bench_migration(tokens: usize, dim: usize, seed: u64) -> Result<MigBench,
     let mut src_mem = hbm_mem;
     let mut phases = Vec::new();
     for (name, sbb, dbb, sl, dl, from, to) in phases_def {
-        let moves: Vec<Move> = from
+        let moves: Vec<Descriptor> = from
             .iter()
             .zip(to.iter())
-            .map(|(s, d)| Move { src: *s, src_layout: sl, dst: *d, dst_layout: dl, token_bytes: tb })
+            .map(|(s, d)| Descriptor { src: *s, src_layout: sl, dst: *d, dst_layout: dl, token_bytes: tb })
             .collect();
         let mut mig = MigrationIf::new(sbb, dbb)?;
         let mut dst_mem = BeatMemory::new();

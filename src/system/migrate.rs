@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use crate::device::migration::{
-    host_cpu_path_ns, load_token, store_token, token_bytes, BeatMemory, MigrationIf, Move, MIG_CLOCK_MHZ,
+    host_cpu_path_ns, load_token, store_token, token_bytes, BeatMemory, Descriptor, MigrationIf, MIG_CLOCK_MHZ,
 };
 use crate::error::SimError;
 use crate::kv::location::PhysLoc;
@@ -136,11 +136,11 @@ impl Migrator {
             let (sl, sb) = (src_tier.migration_layout(), src_tier.beat_bytes());
             let (dl, db) = (dst_tier.migration_layout(), dst_tier.beat_bytes());
             let mut src = BeatMemory::new();
-            let batch: Vec<Move> = idx
+            let batch: Vec<Descriptor> = idx
                 .iter()
                 .map(|&i| {
                     store_token(&mut src, sl, &moves[i].from, sb, &held[i]);
-                    Move { src: moves[i].from, src_layout: sl, dst: moves[i].to, dst_layout: dl, token_bytes: tb }
+                    Descriptor { src: moves[i].from, src_layout: sl, dst: moves[i].to, dst_layout: dl, token_bytes: tb }
                 })
                 .collect();
             let cfg = src_tier.migration_source();
