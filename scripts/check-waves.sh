@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Opens FST dumps of every PU and RU width in GTKWave (headless, under Xvfb) with the shipped
-# views of waveforms/, and fails unless every trace of each view resolves in its dump.
+# Opens FST dumps of every PU and RU width, of every Verilated tier preset's device and of a
+# system decode step in GTKWave (headless, under Xvfb) with their views (PU, RU and step: the
+# shipped views of waveforms/; a device: the view pam run --waves generates next to its dump),
+# and fails unless every trace of each view resolves in its dump.
 # Usage: scripts/check-waves.sh [path/to/pam]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,13 +31,16 @@ datapath:
 YAML
   "$pam" run "$work/w$lanes.yaml" --out "$work/out$lanes" --waves >/dev/null
 done
-cat > "$work/tiers.yaml" <<YAML
-name: waves_tiers
-tiers:
-  - {preset: hbm-s, problems: 1, tokens: {min: 8, max: 8}, head_dim: [64]}
-  - {preset: ddr-s, problems: 1, tokens: {min: 8, max: 8}, head_dim: [64]}
-  - {preset: ssd-s, problems: 1, tokens: {min: 8, max: 8}, head_dim: [64]}
-YAML
+# One device of every Verilated preset (pam presets --verilated), as presets/tiers.yaml lists them.
+presets=$("$pam" presets --verilated)
+[ -n "$presets" ] || { echo "check-waves: $pam presets --verilated listed nothing"; exit 1; }
+{
+  echo "name: waves_tiers"
+  echo "tiers:"
+  for p in $presets; do
+    echo "  - {preset: $p, problems: 1, tokens: {min: 8, max: 8}, head_dim: [64]}"
+  done
+} > "$work/tiers.yaml"
 "$pam" run "$work/tiers.yaml" --out "$work/outtiers" --waves >/dev/null
 cat > "$work/system.yaml" <<YAML
 name: waves_system
@@ -44,7 +49,8 @@ system:
   contexts: [40, 30]
   steps: 2
   fraction: 0.25
-  capacity: {hbm: 20, ddr: 20, ssd: 1000}
+  tiers:
+$(for p in $presets; do echo "    - {preset: $p, capacity: 20}"; done | sed '$ s/capacity: 20/capacity: 1000/')
   policy: pam
 YAML
 "$pam" run "$work/system.yaml" --out "$work/outsystem" --waves >/dev/null
@@ -55,18 +61,19 @@ for dump in "$work"/out*/*.fst "$work"/out*/*.vcd; do
     *_pu4.fst) view=waveforms/pu4.gtkw ;;
     *_ru16.fst) view=waveforms/ru.gtkw ;;
     *_ru4.fst) view=waveforms/ru4.gtkw ;;
-    *_hbm-s_p0000.fst) view=waveforms/hbm.gtkw ;;
-    *_ddr-s_p0000.fst) view=waveforms/ddr.gtkw ;;
-    *_ssd-s_p0000.fst) view=waveforms/ssd.gtkw ;;
-    */system_step*.vcd) view=waveforms/step.gtkw ;;
+    *_p0000.fst) view=${dump%.fst}.gtkw ;;
+    */system_step*.vcd) view=${dump%.vcd}.gtkw ;;
+    *) echo "check-waves: $(basename "$dump"): no view for this dump"; fail=1; continue ;;
   esac
+  [ -f "$view" ] || { echo "check-waves: $(basename "$dump"): its view $view is missing"; fail=1; continue; }
   # A view lists signals (TOP....) and group delimiters (-...): each is one trace.
   want=$(grep -c -E '^(TOP\.|pam\.|-)' "$view")
   got=$(timeout 120 xvfb-run -a gtkwave -S "$work/count.tcl" "$dump" "$view" 2>/dev/null | sed -n 's/^TRACES //p')
+  shown=${view#"$work"/}
   if [ "$got" = "$want" ]; then
-    echo "check-waves: $(basename "$dump") with $view: $got traces"
+    echo "check-waves: $(basename "$dump") with $shown: $got traces"
   else
-    echo "check-waves: $(basename "$dump") with $view: GTKWave shows ${got:-none} of $want traces"; fail=1
+    echo "check-waves: $(basename "$dump") with $shown: GTKWave shows ${got:-none} of $want traces"; fail=1
   fi
 done
 exit $fail

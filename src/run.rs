@@ -222,11 +222,13 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
     // A step that fails ends the run; the steps before it are reported all the same.
     let mut out = crate::system::decode::DecodeOutcome::default();
     let stopped = sys.run_into(&mut out).err().map(|e| format!("stopped: {e}"));
+    // What is stored must be what the host wrote, wherever the run moved it.
+    let storage = if stopped.is_none() { sys.verify_storage().err() } else { None };
     let mut waves = Vec::new();
     if let Some(trace) = sys.take_trace() {
         let path = opts.out.join(format!("system_step{traced:04}.vcd"));
         match trace.write(&path) {
-            Ok(()) => waves.push(path.display().to_string()),
+            Ok(view) => waves.push((path.display().to_string(), view.display().to_string())),
             Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
         }
     }
@@ -234,7 +236,7 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
     let busy: Vec<f64> = (0..tier_count).map(|t| out.steps.iter().map(|s| s.attention_ns[t]).sum()).collect();
     let total: f64 = out.steps.iter().map(|s| s.latency_ns).sum();
     let last = out.steps.last().cloned().unwrap_or_else(|| crate::system::decode::StepStats::new(tier_count));
-    let names = tier_keys(&spec.tiers);
+    let names = crate::system::pamattention::tier_keys(&spec.tiers);
     let ratio = |v: &[f64]| v.iter().map(|x| format!("{x}")).collect::<Vec<_>>().join(" : ");
     println!(
         "  system: {} decode steps, {} queries, {} scores, policy {}, target {}, {} mismatches, max relative error vs float64 {:.3e} ({:.1} s)",
@@ -301,8 +303,15 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
     if let Some(e) = &stopped {
         println!("FAIL system: {e}");
     }
-    for w in &waves {
-        println!("    waves:  gtkwave {w} waveforms/step.gtkw");
+    match &storage {
+        Some(e) => println!("FAIL system: storage: {e}"),
+        None if stopped.is_none() => println!(
+            "    storage: every token at one place, its K and V read back from its device equal to the host's copy, every tier within its capacity"
+        ),
+        None => {}
+    }
+    for (vcd, view) in &waves {
+        println!("    waves:  gtkwave {vcd} {view}");
     }
     let tiers: serde_json::Map<String, serde_json::Value> = names
         .iter()
@@ -337,36 +346,35 @@ pub fn run_system(spec: &SystemSpec, opts: &RunOptions, summary: &mut serde_json
         "importance_split": out.splits,
         "steps": out.steps,
         "mismatches": out.mismatches,
-        "waves": waves,
+        "waves": waves.iter().map(|w| &w.0).collect::<Vec<_>>(),
+        "storage_error": storage,
         "error": stopped,
     });
-    Ok(out.mismatches.is_empty() && stopped.is_none())
+    Ok(out.mismatches.is_empty() && stopped.is_none() && storage.is_none())
 }
 
-/// The keys of a system's tiers in summaries: each tier's label in lower case (`hbm`, `ddr`,
-/// `ssd`, ...), with its index appended when two tiers share a label.
-pub fn tier_keys(tiers: &[crate::system::pamattention::TierConfig]) -> Vec<String> {
-    let labels: Vec<String> = tiers.iter().map(|t| t.preset.label().to_lowercase()).collect();
-    labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| if labels.iter().filter(|m| *m == l).count() > 1 { format!("{l}{i}") } else { l.clone() })
-        .collect()
+/// Whether `dump` is a tier device's memory side (`tier<i>_<preset>_p0000.fst`), whose view
+/// is generated from its preset next to it rather than shipped.
+fn is_device_dump(dump: &Path) -> bool {
+    dump.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with("_p0000.fst"))
 }
 
-/// The shipped GTKWave view that matches a dump (by the unit and width in its name).
-pub fn view_for(dump: &Path) -> &'static str {
+/// The GTKWave view of a dump: a tier device's memory side has its generated view beside it
+/// ([`crate::device::view`]); PU and RU dumps open with the shipped views of waveforms/ (by the
+/// unit and width in the name).
+pub fn view_for(dump: &Path) -> String {
+    if is_device_dump(dump) {
+        return crate::device::view::view_path(dump).display().to_string();
+    }
     let name = dump.file_name().and_then(|n| n.to_str()).unwrap_or("");
     match name.rsplit('_').next() {
         Some("pu4.fst") => "waveforms/pu4.gtkw",
         Some("ru16.fst") => "waveforms/ru.gtkw",
         Some("pu16.fst") => "waveforms/pu.gtkw",
         Some("ru4.fst") => "waveforms/ru4.gtkw",
-        Some("p0000.fst") if name.contains("_hbm-s_") => "waveforms/hbm.gtkw",
-        Some("p0000.fst") if name.contains("_ddr-s_") => "waveforms/ddr.gtkw",
-        Some("p0000.fst") if name.contains("_ssd-s_") => "waveforms/ssd.gtkw",
         _ => "waveforms/pu.gtkw",
     }
+    .to_string()
 }
 
 /// Runs every section of `sc`; returns whether everything matched.
@@ -437,8 +445,13 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> anyhow::Result<bool> {
                 "  tier {}: {} problems, {} tokens attended, {} cycles = {:.1} ns of local attention, commands {:?}, {} timing violations, {} mismatches",
                 t.preset, t.problems, t.tokens_attended, t.cycles, t.ns, t.bank_commands, t.timing_violations, t.mismatches
             );
-            for w in &t.waves {
-                println!("  waves:    gtkwave {w} {}", view_for(Path::new(w)));
+            for w in t.waves.iter().map(Path::new) {
+                if is_device_dump(w) {
+                    if let Err(e) = crate::device::view::write_device_view(&spec.preset, w) {
+                        eprintln!("warning: no view for {}: {e}", w.display());
+                    }
+                }
+                println!("  waves:    gtkwave {} {}", w.display(), view_for(w));
             }
             ok &= t.mismatches == 0
                 && t.timing_violations == 0

@@ -14,6 +14,7 @@
 //! * [`check`]: local attention in a device, RTL against the golden models.
 //! * [`migration`]: the migration interface (spec section 8) between tiers, its driver, the
 //!   host-CPU path it replaces and their benchmark.
+//! * [`view`]: the GTKWave view of a Verilated device's memory-side dump, from its preset.
 
 pub mod attention;
 pub mod bandwidth;
@@ -29,3 +30,4 @@ pub mod ssd;
 pub mod stimulus;
 pub mod tier;
 pub mod timing;
+pub mod view;

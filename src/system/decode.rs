@@ -447,7 +447,12 @@ impl PamSystem {
 
     /// Records decode step `step` (0-based) as a waveform ([`StepTrace`]).
     pub fn trace_step(&mut self, step: usize) {
-        self.trace = Some((step, StepTrace::default()));
+        let tiers = super::pamattention::tier_keys(&self.cfg.tiers)
+            .into_iter()
+            .zip(&self.cfg.tiers)
+            .map(|(key, t)| (key, t.preset.link.name.to_string()))
+            .collect();
+        self.trace = Some((step, StepTrace::new(tiers, self.cfg.merge_tier)));
     }
 
     /// The recorded waveform, once its step has run.

@@ -60,6 +60,17 @@ impl TierConfig {
     }
 }
 
+/// The keys of a system's tiers in summaries and waveforms: each tier's label in lower case
+/// (`hbm`, `ddr`, `cxl`, `ssd`, ...), with its index appended when two tiers share a label.
+pub fn tier_keys(tiers: &[TierConfig]) -> Vec<String> {
+    let labels: Vec<String> = tiers.iter().map(|t| t.preset.label().to_lowercase()).collect();
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| if labels.iter().filter(|m| *m == l).count() > 1 { format!("{l}{i}") } else { l.clone() })
+        .collect()
+}
+
 /// The devices of one tier.
 pub struct Tier {
     pub preset: TierPreset,
