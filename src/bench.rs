@@ -92,12 +92,12 @@ pub struct BandwidthResult {
     pub bytes: u64,
     /// Achieved bytes per second on the simulated (scaled) device.
     pub achieved: f64,
-    pub bounds: crate::device::bandwidth::Bounds,
+    pub bounds: crate::device::dram::bandwidth::Bounds,
     /// Bytes per second if the run took the pattern's least clocks for its rows and refreshes.
     pub run_bound: f64,
     pub refreshes: u64,
     /// The reference device's bounds (full geometry, same timing).
-    pub reference: crate::device::bandwidth::Bounds,
+    pub reference: crate::device::dram::bandwidth::Bounds,
     pub wall_seconds: f64,
 }
 
@@ -105,14 +105,14 @@ pub struct BandwidthResult {
 /// `own_pu_clock`: the PUs run on the tier's PU clock behind dual-clock FIFOs instead of on the
 /// memory clock.
 pub fn bench_bandwidth(
-    preset: &crate::device::preset::DramPreset,
-    reference: &crate::device::preset::DramPreset,
+    preset: &crate::device::dram::preset::DramPreset,
+    reference: &crate::device::dram::preset::DramPreset,
     dim: usize,
     tokens: usize,
     seed: u64,
     own_pu_clock: bool,
 ) -> anyhow::Result<BandwidthResult> {
-    use crate::device::bandwidth::bounds;
+    use crate::device::dram::bandwidth::bounds;
     use crate::device::dram::DramDevSim;
     use crate::device::pim::PimDevice;
     use crate::kv::placement::{DramPlacer, GroupPolicy};
@@ -142,7 +142,7 @@ pub fn bench_bandwidth(
     let achieved = bytes as f64 / (run.cycles.stream as f64 * preset.tck_ps * 1e-12);
     let gap = preset.timing.ccd_l;
     let rows = tokens.div_ceil(shape.slots_per_row() * shape.pus_per_group() * preset.bank_groups) as u64;
-    let least = crate::device::bandwidth::pattern_clocks(preset, cols, gap, rows, refreshes);
+    let least = crate::device::dram::bandwidth::pattern_clocks(preset, cols, gap, rows, refreshes);
     Ok(BandwidthResult {
         run_bound: bytes as f64 / (least as f64 * preset.tck_ps * 1e-12),
         refreshes,
@@ -178,7 +178,7 @@ pub struct FlashBandwidthResult {
 /// Fills `pages_per_die` pages of every die of the scaled SSD with tokens, then streams them
 /// all to the PUs from the flash array (page registers emptied first).
 pub fn bench_flash_bandwidth(
-    preset: &crate::device::ssd::FlashPreset,
+    preset: &crate::device::flash::FlashPreset,
     dim: usize,
     pages_per_die: usize,
     seed: u64,
@@ -234,9 +234,9 @@ pub struct PolicyResult {
 /// The same decode run (seed, model, arrivals, drifting importance) under the online scheduler
 /// towards `target`, without scheduling, and with L-PIM placement.
 pub fn bench_policies(target: (f64, f64), steps: usize, seed: u64) -> anyhow::Result<Vec<PolicyResult>> {
+    use crate::migration::MigrationPath;
     use crate::sched::{LPim, NoSchedule, Policy, Scheduler, SchedulerConfig, Target};
     use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
-    use crate::system::migrate::MigrationPath;
     use crate::system::pamattention::TierConfig;
     use crate::system::scores::ScoreKind;
 
@@ -298,9 +298,9 @@ pub struct ModelRun {
 /// every tier on the calibrated fast model: host time, simulated attention time per tier.
 pub fn bench_calibrated(steps: usize, seed: u64) -> anyhow::Result<Vec<ModelRun>> {
     use crate::device::attention::DeviceModel;
+    use crate::migration::MigrationPath;
     use crate::sched::{Scheduler, SchedulerConfig, Target};
     use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
-    use crate::system::migrate::MigrationPath;
     use crate::system::pamattention::TierConfig;
     use crate::system::scores::ScoreKind;
 

@@ -9,6 +9,7 @@ pub mod error;
 pub mod golden;
 pub mod kernel;
 pub mod kv;
+pub mod migration;
 pub mod partial;
 pub mod problem;
 pub mod regress;

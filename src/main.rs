@@ -271,7 +271,7 @@ fn real_main() -> anyhow::Result<bool> {
             Ok(true)
         }
         Cmd::Bench { what: BenchCmd::Migration { tokens, dim, seed } } => {
-            let b = pam::device::migration::bench_migration(tokens, dim, seed)?;
+            let b = pam::migration::bench_migration(tokens, dim, seed)?;
             println!(
                 "pam bench migration: {} tokens of head dim {} ({} bytes each), seed {seed}",
                 b.tokens, b.dim, b.token_bytes
@@ -331,8 +331,8 @@ fn real_main() -> anyhow::Result<bool> {
         Cmd::Bench { what: BenchCmd::Mapping { seed } } => {
             use pam::kv::placement::GroupPolicy;
             use pam::kv::workload::{imbalance, SkewedWorkload};
-            let p =
-                pam::device::preset::DramPreset::named("hbm-s").ok_or_else(|| anyhow::anyhow!("no preset hbm-s"))?;
+            let p = pam::device::dram::preset::DramPreset::named("hbm-s")
+                .ok_or_else(|| anyhow::anyhow!("no preset hbm-s"))?;
             let shape = pam::kv::placement::DramShape { bank_groups: 4, rows: 512, ..p.shape(128) };
             let w = SkewedWorkload::default();
             println!(

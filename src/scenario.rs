@@ -218,7 +218,7 @@ pub struct SystemSpec {
     pub policy: String,
     /// Importance weight per tier (x, y, 1 for three tiers).
     pub target: Vec<f64>,
-    pub migration: crate::system::migrate::MigrationPath,
+    pub migration: crate::migration::MigrationPath,
     pub scores: crate::system::scores::ScoreKind,
 }
 
@@ -398,7 +398,7 @@ impl Validator<'_> {
                 )
             })?,
         };
-        use crate::system::migrate::MigrationPath;
+        use crate::migration::MigrationPath;
         let migration = match &s.migration {
             None if m.head_dim.is_multiple_of(16) => MigrationPath::Interface,
             None => MigrationPath::Host,

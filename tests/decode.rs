@@ -1,8 +1,8 @@
 //! Decode steps over the three-tier hierarchy with every tier's RTL in the loop.
 
+use pam::migration::MigrationPath;
 use pam::sched::{NoSchedule, Scheduler, SchedulerConfig, Target};
 use pam::system::decode::{DecodeConfig, ModelShape, PamSystem};
-use pam::system::migrate::MigrationPath;
 use pam::system::pamattention::TierConfig;
 use pam::system::scores::ScoreKind;
 

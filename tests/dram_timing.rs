@@ -1,5 +1,5 @@
 //! The DRAM bank model and the timing checker: the RTL (`pam_dram_lab`: banks, bus and
-//! `pam_dram_timing_check`) against the Rust rules (`pam::device::timing::check`).
+//! `pam_dram_timing_check`) against the Rust rules (`pam::device::dram::timing::check`).
 //!
 //! 1. Legal streaming on the HBM3 and DDR4 presets passes both checkers, data round-trips.
 //! 2. For every rule, a sequence breaking it is caught by both checkers, with that rule, at
@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use pam::device::timing::{check, CmdKind, DramTiming, Rule, Violation};
+use pam::device::dram::timing::{check, CmdKind, DramTiming, Rule, Violation};
 use pam::rtl::dram_lab::{DramLab, LabCmd, COLS, NB, NBANK, NBG, ROWS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -151,12 +151,12 @@ fn stream(t: &DramTiming) {
 
 #[test]
 fn legal_stream_hbm3() {
-    stream(&pam::device::preset::DramPreset::named("hbm3-5.2").unwrap().timing);
+    stream(&pam::device::dram::preset::DramPreset::named("hbm3-5.2").unwrap().timing);
 }
 
 #[test]
 fn legal_stream_ddr4() {
-    stream(&pam::device::preset::DramPreset::named("ddr4-3200").unwrap().timing);
+    stream(&pam::device::dram::preset::DramPreset::named("ddr4-3200").unwrap().timing);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -522,8 +522,8 @@ fn random_sequences_agree() {
 #[test]
 fn validate_rejects_contradictions() {
     for base in [
-        pam::device::preset::DramPreset::named("hbm3-5.2").unwrap().timing,
-        pam::device::preset::DramPreset::named("ddr4-3200").unwrap().timing,
+        pam::device::dram::preset::DramPreset::named("hbm3-5.2").unwrap().timing,
+        pam::device::dram::preset::DramPreset::named("ddr4-3200").unwrap().timing,
         T,
     ] {
         base.validate().unwrap();

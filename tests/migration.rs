@@ -3,11 +3,11 @@
 //! reorder unit saves source row switches; back-pressure and source latency lose nothing; the
 //! interface never holds more than SLOTS tokens.
 
-use pam::device::migration::{
-    arrival_row_switches, bench_migration, host_cpu_path_ns, load_token, store_token, BeatMemory, Layout, MigStats,
-    MigrationIf, Descriptor, RunConfig, SLOTS,
-};
 use pam::kv::location::PhysLoc;
+use pam::migration::{
+    arrival_row_switches, bench_migration, host_cpu_path_ns, load_token, store_token, BeatMemory, Descriptor, Layout,
+    MigStats, MigrationIf, RunConfig, SLOTS,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
+use pam::device::flash::{FlashPreset, SsdDevSim};
 use pam::device::memory::{Beat, MemorySide};
-use pam::device::ssd::{FlashPreset, SsdDevSim};
 use pam::kv::location::PhysLoc;
 use pam::kv::placement::FlashPlacer;
 use rand::{Rng, SeedableRng};

@@ -27,10 +27,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::attention::{AttentionDevice, KvOf};
+use super::flash::FlashPreset;
 use super::memory::CommandCounts;
 use super::order::flash_pages;
 use super::pim::{DeviceRun, RunBreakdown};
-use super::ssd::FlashPreset;
 use super::stimulus::write_random_tokens;
 use super::tier::TierPreset;
 use crate::error::SimError;

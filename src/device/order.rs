@@ -2,7 +2,7 @@
 //!
 //! A PU folds its tokens one after the other, and FP32 accumulation is not associative, so
 //! the bit-accurate result of a device run depends on this order. The RTL drivers
-//! ([`super::dram::DramDevSim`], [`super::ssd::SsdDevSim`]) and the calibrated model
+//! ([`super::dram::DramDevSim`], [`super::flash::SsdDevSim`]) and the calibrated model
 //! ([`super::calibrated`]) all take it from here, so the models agree bit for bit.
 //!
 //! * DRAM: every token goes to the PU of its bank (pair); the device streams by row, then
@@ -13,8 +13,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::preset::DramPreset;
-use super::ssd::FlashPreset;
+use super::dram::DramPreset;
+use super::flash::FlashPreset;
 use crate::kv::location::PhysLoc;
 
 /// The PU that receives the DRAM token at `loc`.

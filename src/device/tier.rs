@@ -15,16 +15,15 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 
+use super::dram::{DramPreset, DramTiming};
+use super::flash::FlashPreset;
 use super::memory::MemorySide;
-use super::migration::{Layout, RunConfig};
 use super::pim::PimDevice;
-use super::preset::DramPreset;
-use super::ssd::FlashPreset;
-use super::timing::DramTiming;
 use crate::error::SimError;
 use crate::kernel::link::Link;
 use crate::kv::location::PhysLoc;
 use crate::kv::placement::{DevicePlacer, PlacementError, TierPlacer};
+use crate::migration::{Layout, RunConfig};
 
 /// The presets file, compiled in.
 pub const PRESETS_FILE: &str = "presets/tiers.yaml";

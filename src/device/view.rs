@@ -15,8 +15,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::preset::DramPreset;
-use super::ssd::FlashPreset;
+use super::dram::DramPreset;
+use super::flash::FlashPreset;
 use super::tier::TierPreset;
 use crate::error::SimError;
 

@@ -8,9 +8,9 @@ use rand_chacha::ChaCha8Rng;
 use super::Verdict;
 use crate::device::tier::TierPreset;
 use crate::error::SimError;
+use crate::migration::MigrationPath;
 use crate::sched::{LPim, Lru, NoSchedule, Policy, Scheduler, SchedulerConfig, Target};
 use crate::system::decode::{DecodeConfig, ModelShape, PamSystem};
-use crate::system::migrate::MigrationPath;
 use crate::system::pamattention::TierConfig;
 use crate::system::scores::ScoreKind;
 

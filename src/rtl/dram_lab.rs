@@ -7,10 +7,10 @@
 //! ([`DramLab::read`], [`DramLab::bank_read`]). Every command issued is recorded in a
 //! [`Cmd`] log with its cycle (cycle 0 = the first cycle out of reset), and every rule the RTL
 //! flags as a [`Violation`] against that log, so the RTL's verdict compares directly with
-//! [`crate::device::timing::check`].
+//! [`crate::device::dram::timing::check`].
 
 use super::model::{port_set, Top, VModel};
-use crate::device::timing::{Cmd, CmdKind, DramTiming, Rule, RuleSet, Violation, TIMING_MAX};
+use crate::device::dram::timing::{Cmd, CmdKind, DramTiming, Rule, RuleSet, Violation, TIMING_MAX};
 use crate::error::SimError;
 use std::path::Path;
 
@@ -303,7 +303,7 @@ impl DramLab {
     }
 
     /// Every rule the RTL checker flagged, against [`DramLab::log`], in the order of
-    /// [`crate::device::timing::check`].
+    /// [`crate::device::dram::timing::check`].
     pub fn violations(&self) -> &[Violation] {
         &self.viols
     }

@@ -5,7 +5,7 @@
 //! 2. the score source selects each sequence's attended tokens; importance is updated and the
 //!    policy migrates tokens (spec §9); every migrated token is read back from its old device,
 //!    compared with the host's copy, and moved to its new place through the RTL migration
-//!    interface or the host-CPU path ([`super::migrate`]);
+//!    interface or the host-CPU path ([`crate::migration`]);
 //! 3. PAMattention: every query head of a KV head's group attends the selected tokens of its
 //!    sequence across the tiers ([`super::pamattention`]); every output is compared with the
 //!    bit-accurate chain and with float64.
@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::migrate::{MigrationPath, Migrator, TokenMove};
 use super::pamattention::{GroupStep, QueryOutput, TierConfig, Tiers};
 use super::scores::{ScoreKind, SeqScores};
 use super::trace::{Sig, StepTrace};
@@ -25,6 +24,7 @@ use crate::kernel::Ps;
 use crate::kv::block_table::{BlockTable, SeqKey};
 use crate::kv::location::PhysLoc;
 use crate::kv::placement::TierPlacer;
+use crate::migration::{MigrationPath, Migrator, TokenMove};
 use crate::sched::{Policy, Pool, Tier, TokenId};
 
 /// A step's token scores.

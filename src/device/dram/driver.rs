@@ -12,11 +12,11 @@
 
 use std::collections::BTreeMap;
 
-use super::memory::{Beat, CommandCounts, MemorySide};
-use super::order::{dram_pu_of, dram_schedule};
 use super::preset::DramPreset;
-use super::tier::{device_top, TierPreset};
 use super::timing::{Checker, Cmd, CmdKind, DramTiming};
+use crate::device::memory::{Beat, CommandCounts, MemorySide};
+use crate::device::order::{dram_pu_of, dram_schedule};
+use crate::device::tier::{device_top, TierPreset};
 use crate::error::SimError;
 use crate::kv::location::PhysLoc;
 use crate::rtl::beats::{beats, pack16};

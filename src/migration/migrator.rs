@@ -12,13 +12,13 @@
 
 use std::collections::HashMap;
 
-use crate::device::migration::{
+use super::interface::{
     host_cpu_path_ns, load_token, store_token, token_bytes, BeatMemory, Descriptor, MigrationIf, MIG_CLOCK_MHZ,
 };
 use crate::error::SimError;
 use crate::kv::location::PhysLoc;
 
-use super::pamattention::Tiers;
+use crate::system::pamattention::Tiers;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -582,8 +582,8 @@ mod tests {
 
     #[test]
     fn presets_are_consistent() {
-        crate::device::preset::DramPreset::named("hbm3-5.2").unwrap().timing.validate().unwrap();
-        crate::device::preset::DramPreset::named("ddr4-3200").unwrap().timing.validate().unwrap();
+        crate::device::dram::preset::DramPreset::named("hbm3-5.2").unwrap().timing.validate().unwrap();
+        crate::device::dram::preset::DramPreset::named("ddr4-3200").unwrap().timing.validate().unwrap();
     }
 
     #[test]
@@ -598,7 +598,7 @@ mod tests {
 
     #[test]
     fn rcd_boundary() {
-        let t = crate::device::preset::DramPreset::named("hbm3-5.2").unwrap().timing;
+        let t = crate::device::dram::preset::DramPreset::named("hbm3-5.2").unwrap().timing;
         let act = Cmd { cycle: 0, kind: CmdKind::Act, all: false, bg: 1, bank: 2 };
         for (gap, bad) in [(t.rcd as u64 - 1, true), (t.rcd as u64, false)] {
             let rd = Cmd { cycle: gap, kind: CmdKind::Rd, ..act };
