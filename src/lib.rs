@@ -17,4 +17,5 @@ pub mod rtl;
 pub mod run;
 pub mod scenario;
 pub mod sched;
+pub mod serve;
 pub mod system;
