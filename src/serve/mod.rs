@@ -3,5 +3,7 @@
 //!
 //! * [`workload`]: request traces in every format the spec lists, synthetic arrivals, load
 //!   scaling.
+//! * [`gpu`]: the node's GPUs, the models' shapes, and GPU time (roofline or measured tables).
 
+pub mod gpu;
 pub mod workload;
