@@ -637,6 +637,26 @@ impl Validator<'_> {
             },
         };
         let tokens = self.int_range(&t.tokens, &f("tokens"), 1, MAX_TOKENS)?;
+        // A problem's tokens all live in the one device: no more than it holds at the entry's
+        // largest head dimension (the fewest tokens).
+        let mut tightest = None;
+        for &dim in &dims {
+            let capacity = preset.capacity(dim).map_err(|e| self.fail(&t.tokens, &f("tokens"), e.to_string()))?;
+            if tightest.is_none_or(|(c, _)| capacity < c) {
+                tightest = Some((capacity, dim));
+            }
+        }
+        if let Some((capacity, dim)) = tightest.filter(|&(c, _)| tokens.1 > c) {
+            return Err(self.fail(
+                &t.tokens,
+                &f("tokens.max"),
+                format!(
+                    "{} tokens, but one {} device holds at most {capacity} tokens of head dimension {dim}",
+                    tokens.1,
+                    preset.name()
+                ),
+            ));
+        }
         Ok(TierCheck { preset, problems: t.problems.value, tokens, head_dims: dims, gap })
     }
 }

@@ -201,6 +201,9 @@ fn impossible_tiers_are_rejected() {
     let t =
         bad_scenario(&TIERS.replace("tokens: {min: 5, max: 20}\n", "tokens: {min: 5, max: 20}\n    head_dim: [300]\n"));
     assert!(t.contains("tiers[1].head_dim"), "{t}");
+    // More tokens than the device holds is bad input, named with the device's capacity.
+    let t = bad_scenario(&TIERS.replace("tokens: {min: 5, max: 20}", "tokens: {min: 5, max: 120000}"));
+    assert!(t.contains("tiers[1].tokens.max") && t.contains("ddr-s") && t.contains("at most"), "{t}");
 }
 
 #[test]
