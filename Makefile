@@ -5,6 +5,7 @@
 #                 the hardware regression (fp and datapath suites, JUnit in out/), GTKWave views
 #   make regress  the hardware regression alone
 #   make bench    the benchmarks (figures printed, nothing asserted)
+#   make synth    Yosys synthesis check of every block (no latches, cell counts; ~5 min)
 
 CARGO    ?= cargo
 PAM      := target/release/pam
@@ -16,7 +17,7 @@ DATAPATH_SEEDS ?= 2000
 DEVICE_SEEDS   ?= 500
 SYSTEM_SEEDS   ?= 200
 
-.PHONY: setup build run test lint fmt clippy unit regress waves-check bench clean
+.PHONY: setup build run test lint fmt clippy unit regress waves-check bench synth clean
 
 setup:
 	bash scripts/setup.sh
@@ -27,7 +28,7 @@ build:
 run: build
 	$(PAM) run $(SCENARIO) --out $(OUT)/$(basename $(notdir $(SCENARIO))) --waves
 
-test: lint fmt clippy unit regress waves-check
+test: lint fmt clippy unit regress waves-check synth
 
 lint: build
 	scripts/lint-rtl.sh $(PAM)
@@ -57,6 +58,9 @@ bench: build
 	$(PAM) bench mapping
 	$(PAM) bench policies
 	$(PAM) bench migration
+
+synth: build
+	scripts/synth.sh $(PAM)
 
 clean:
 	$(CARGO) clean

