@@ -2,7 +2,8 @@
 #
 #   make run      build, then run the default scenario with waveforms into out/pu_smoke
 #   make test     everything CI checks: RTL lint, rustfmt, clippy, unit and integration tests,
-#                 the hardware regression (fp and datapath suites, JUnit in out/), GTKWave views
+#                 the hardware regression (fp, datapath, device, system; JUnit in out/), GTKWave
+#                 views, the synthesis check
 #   make regress  the hardware regression alone
 #   make bench    the benchmarks (figures printed, nothing asserted)
 #   make synth    Yosys synthesis check of every block (no latches, cell counts; ~5 min)
