@@ -165,6 +165,29 @@ enum BenchCmd {
         #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
         seed: u64,
     },
+    /// GPU-only serving of the measured vLLM run's requests (SERVING-SPEC §12) on the
+    /// LLMServingSim GPU profile: simulated mean and p90 TTFT, TPOT and end-to-end latency next
+    /// to the measured ones, and their ratio.
+    Validate {
+        /// The LLMServingSim profile bundle (the folder of its meta.yaml).
+        #[arg(long, default_value = "../shared/gpu-profiles/llmservingsim/RTX4090/meta-llama/Llama-3.1-8B/bf16")]
+        profile: PathBuf,
+        /// The requests (LLMServingSim JSONL, or any trace format `pam` reads).
+        #[arg(long, default_value = "../shared/traces/sharegpt-llama-3.1-8b-300-sps10.jsonl")]
+        trace: PathBuf,
+        /// The measured run: meta.json (engine configuration) and requests.jsonl.
+        #[arg(long, default_value = "../shared/validation/vllm-0.19-rtx4090-llama-3.1-8b")]
+        measured: PathBuf,
+        /// The GPU preset the profile was measured on (its link times collectives).
+        #[arg(long, default_value = "rtx4090")]
+        gpu: String,
+        /// Also write requests.csv, iterations.csv and summary.json here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Simulate without prefix caching even if the measured run had it on.
+        #[arg(long)]
+        no_prefix_caching: bool,
+    },
     /// Simulated PU cycles per second: Rust host vs a plain C++ Verilator testbench.
     Pu {
         #[arg(long, default_value_t = 16)]
@@ -417,6 +440,9 @@ fn real_main() -> anyhow::Result<bool> {
             }
             Ok(true)
         }
+        Cmd::Bench { what: BenchCmd::Validate { profile, trace, measured, gpu, out, no_prefix_caching } } => {
+            bench_validate(&profile, &trace, &measured, &gpu, out.as_deref(), no_prefix_caching)
+        }
         Cmd::Bench { what: BenchCmd::Pu { lanes, dim, tokens, repeats, seed } } => {
             println!(
                 "pam bench pu: {lanes} lanes, head dim {dim}, {tokens} tokens, {repeats} repeats per round, best of {} \
@@ -440,6 +466,67 @@ fn real_main() -> anyhow::Result<bool> {
             Ok(true)
         }
     }
+}
+
+/// `pam bench validate`: the measured vLLM run's requests served GPU-only on the profile.
+fn bench_validate(
+    profile: &std::path::Path,
+    trace: &std::path::Path,
+    measured: &std::path::Path,
+    gpu: &str,
+    out: Option<&std::path::Path>,
+    no_prefix_caching: bool,
+) -> anyhow::Result<bool> {
+    use pam::serve::engine::{self, validate};
+    use pam::serve::gpu::{GpuPreset, ModelShape, ServingSimBundle};
+    use pam::serve::workload::Workload;
+
+    let mut run = validate::MeasuredRun::load(measured)?;
+    if no_prefix_caching {
+        run.config.prefix_caching = false;
+    }
+    let model = ModelShape::by_name(&run.model).with_context(|| format!("the model of {}", measured.display()))?;
+    let gpu = GpuPreset::by_name(gpu)?;
+    let bundle = ServingSimBundle::load(profile, &gpu)?;
+    let workload = Workload::read(trace)?;
+    run.check_workload(&workload, &trace.display().to_string())?;
+    let c = &run.config;
+    let result_blocks = c.num_blocks(&model)?;
+    println!("pam bench validate: {} requests of {}", workload.len(), trace.display());
+    println!("  measured : {} ({})", measured.display(), run.model);
+    println!("  GPU time : {} from {}", pam::serve::gpu::GpuTime::name(&bundle), profile.display());
+    println!(
+        "  engine   : max_num_seqs {}, max_num_batched_tokens {}, {} KV blocks of {} tokens, TP {}, PP {}, prefix caching {}",
+        c.max_num_seqs,
+        c.max_num_batched_tokens,
+        result_blocks,
+        c.block_size,
+        c.tp,
+        c.pp,
+        if c.prefix_caching { "on (simulated: a preempted request's own blocks only)" } else { "off" }
+    );
+    let started = std::time::Instant::now();
+    let result = engine::simulate(c, &model, &bundle, &workload)?;
+    let host_s = started.elapsed().as_secs_f64();
+    let sim = result.summary();
+    let rows = validate::compare(&sim, &run.summary());
+    println!("  {:<22} {:>12} {:>12} {:>8}", "", "simulated", "measured", "ratio");
+    for r in &rows {
+        println!("  {:<22} {:>12.3} {:>12.3} {:>8.3}", r.metric, r.simulated, r.measured, r.ratio());
+    }
+    println!(
+        "  simulated: {} iterations, {} preemptions ({} tokens recomputed), GPU busy {:.1}% of the run; {:.2} s of host time",
+        sim.iterations,
+        sim.preemptions,
+        sim.recomputed_tokens,
+        100.0 * sim.busy_fraction,
+        host_s
+    );
+    if let Some(dir) = out {
+        result.write_dir(dir)?;
+        println!("  wrote {}/{{requests.csv,iterations.csv,summary.json}}", dir.display());
+    }
+    Ok(true)
 }
 
 /// The Verilated presets of `names`, in order; an error names the one that is not.
