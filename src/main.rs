@@ -532,16 +532,5 @@ fn bench_validate(
 /// The Verilated presets of `names`, in order; an error names the one that is not.
 fn verilated_presets(names: &[impl AsRef<str>]) -> anyhow::Result<Vec<pam::device::tier::TierPreset>> {
     use pam::device::tier::TierPreset;
-    names
-        .iter()
-        .map(|n| {
-            TierPreset::by_name(n.as_ref()).filter(|p| p.verilated).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "'{}' is not a Verilated preset; allowed: {:?}",
-                    n.as_ref(),
-                    TierPreset::verilated_names()
-                )
-            })
-        })
-        .collect()
+    names.iter().map(|n| TierPreset::verilated_named(n.as_ref()).map_err(anyhow::Error::msg)).collect()
 }

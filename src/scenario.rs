@@ -462,13 +462,7 @@ impl Validator<'_> {
         for (i, t) in list.iter().enumerate() {
             let f = |name: &str| format!("system.tiers[{i}].{name}");
             let v = &t.value;
-            let preset = TierPreset::by_name(&v.preset).filter(|p| p.verilated).ok_or_else(|| {
-                self.fail(
-                    t,
-                    &f("preset"),
-                    format!("'{}' is not a Verilated preset; allowed: {:?}", v.preset, TierPreset::verilated_names()),
-                )
-            })?;
+            let preset = TierPreset::verilated_named(&v.preset).map_err(|e| self.fail(t, &f("preset"), e))?;
             let devices = v.devices.unwrap_or(1);
             if !(1..=MAX_DEVICES).contains(&devices) {
                 return Err(self.fail(t, &f("devices"), format!("{devices}: a tier has 1..={MAX_DEVICES} devices")));
@@ -506,20 +500,8 @@ impl Validator<'_> {
 
     fn tier(&self, i: usize, t: &RawTier) -> Result<TierCheck, ScenarioError> {
         let f = |name: &str| format!("tiers[{i}].{name}");
-        let mut preset = match TierPreset::by_name(&t.preset.value) {
-            Some(p) if p.verilated => p,
-            _ => {
-                return Err(self.fail(
-                    &t.preset,
-                    &f("preset"),
-                    format!(
-                        "'{}' is not a device preset; allowed: {:?}",
-                        t.preset.value,
-                        TierPreset::verilated_names()
-                    ),
-                ))
-            }
-        };
+        let mut preset =
+            TierPreset::verilated_named(&t.preset.value).map_err(|e| self.fail(&t.preset, &f("preset"), e))?;
         if !(1..=MAX_PROBLEMS).contains(&t.problems.value) {
             return Err(self.fail(
                 &t.problems,

@@ -145,6 +145,13 @@ impl TierPreset {
         Self::all().iter().find(|p| p.name() == name).cloned()
     }
 
+    /// The Verilated preset called `name`; the error says what is allowed.
+    pub fn verilated_named(name: &str) -> Result<TierPreset, String> {
+        Self::by_name(name)
+            .filter(|p| p.verilated)
+            .ok_or_else(|| format!("'{name}' is not a Verilated preset; allowed: {:?}", Self::verilated_names()))
+    }
+
     /// Names of the Verilated presets, for messages.
     pub fn verilated_names() -> Vec<&'static str> {
         Self::verilated().map(|p| p.name()).collect()

@@ -51,9 +51,7 @@ impl TierConfig {
             .iter()
             .zip(capacity)
             .map(|(&n, &capacity)| {
-                let preset = TierPreset::by_name(n).filter(|p| p.verilated).ok_or_else(|| {
-                    SimError::Input(format!("'{n}' is not a Verilated preset ({:?})", TierPreset::verilated_names()))
-                })?;
+                let preset = TierPreset::verilated_named(n).map_err(SimError::Input)?;
                 Ok(TierConfig { preset, devices: 1, capacity, model: DeviceModel::Rtl })
             })
             .collect()
