@@ -55,6 +55,27 @@ enum Cmd {
         #[arg(long)]
         waves: bool,
     },
+    /// Serve a scenario's workload on every system of its `serving` section at full size:
+    /// prints the systems side by side and writes OUT/<system>/{summary.json, requests.csv,
+    /// iterations.csv} and OUT/comparison.{csv,json}.
+    Serve {
+        scenario: PathBuf,
+        /// Only these systems (names as in the scenario; repeatable).
+        #[arg(long = "system")]
+        systems: Vec<String>,
+        /// Run seed (overrides the scenario's `seed`).
+        #[arg(long, value_parser = parse_seed)]
+        seed: Option<u64>,
+        #[arg(long, default_value = "out/serve")]
+        out: PathBuf,
+        /// Calibration cache (default: $PAM_CACHE, else .cache/pam).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        /// Search each system's peak throughput under the SLO (arrival rate scale online, batch
+        /// size offline), printing each probe.
+        #[arg(long)]
+        peak: bool,
+    },
     /// Run the hardware regression; ends with `N passed, N failed` and fails on any failure.
     Regress {
         #[arg(long, value_enum, default_value = "datapath")]
@@ -220,6 +241,16 @@ fn real_main() -> anyhow::Result<bool> {
             let sc = Scenario::load(&scenario)?;
             let seed = seed.or(sc.seed).unwrap_or(DEFAULT_SEED);
             pam::run::run(&sc, &RunOptions { seed, out, waves })
+        }
+        Cmd::Serve { scenario, systems, seed, out, cache, peak } => {
+            let sc = Scenario::load_with_seed(&scenario, seed)?;
+            let seed = seed.or(sc.seed).unwrap_or(pam::serve::DEFAULT_SEED);
+            let serving = sc.serving.as_ref().with_context(|| {
+                format!("{}: the scenario has no `serving` section (pam serve runs that section; pam run the others)", scenario.display())
+            })?;
+            let cache = cache.or_else(|| std::env::var_os("PAM_CACHE").map(PathBuf::from)).unwrap_or_else(|| ".cache/pam".into());
+            pam::serve::command::serve(serving, &pam::serve::command::ServeOptions { systems, seed, out, cache, peak })?;
+            Ok(true)
         }
         Cmd::Regress { suite, seeds, seed, replay, junit, filter, jobs, inject_faults } => {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

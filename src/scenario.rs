@@ -38,7 +38,7 @@ pub enum ScenarioError {
     Parse { file: PathBuf, message: String },
     #[error("{file}:{line}:{column}: {field}: {message}")]
     Invalid { file: PathBuf, line: u64, column: u64, field: String, message: String },
-    #[error("{file}: the scenario has no section to run (expected: datapath, tiers, system)")]
+    #[error("{file}: the scenario has no section to run (expected: datapath, tiers, system, serving)")]
     Empty { file: PathBuf },
 }
 
@@ -76,6 +76,8 @@ struct RawScenario {
     tiers: Option<Spanned<Vec<RawTier>>>,
     #[serde(default)]
     system: Option<Spanned<RawSystem>>,
+    #[serde(default)]
+    serving: Option<crate::serve::scenario::RawServing>,
 }
 
 /// The PAM system section: decode steps of a small model over a list of tiers.
@@ -249,6 +251,8 @@ pub struct Scenario {
     pub datapath: Option<DatapathSpec>,
     pub tiers: Vec<TierCheck>,
     pub system: Option<SystemSpec>,
+    /// The serving section (`pam serve`), validated with the run's seed.
+    pub serving: Option<crate::serve::scenario::Serving>,
 }
 
 pub const MAX_PROBLEMS: u64 = 1_000_000;
@@ -645,11 +649,21 @@ impl Validator<'_> {
 
 impl Scenario {
     pub fn load(file: &Path) -> Result<Scenario, ScenarioError> {
+        Self::load_with_seed(file, None)
+    }
+
+    /// [`Self::load`] with the run's seed given on the command line (it seeds what the
+    /// serving section generates: synthetic workloads and arrivals).
+    pub fn load_with_seed(file: &Path, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
         let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Read { file: file.into(), source })?;
-        Self::parse(file, &text)
+        Self::parse_with_seed(file, &text, seed)
     }
 
     pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+        Self::parse_with_seed(file, text, None)
+    }
+
+    pub fn parse_with_seed(file: &Path, text: &str, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
         let raw: RawScenario = serde_saphyr::from_str(text)
             .map_err(|e| ScenarioError::Parse { file: file.into(), message: e.to_string() })?;
         let c = Validator { file };
@@ -708,7 +722,11 @@ impl Scenario {
             None => None,
             Some(sys) => Some(c.system(&sys.value)?),
         };
-        if datapath.is_none() && tiers.is_empty() && system.is_none() {
+        let serving = match raw.serving {
+            None => None,
+            Some(s) => Some(s.validate(file, seed.or(raw.seed).unwrap_or(crate::serve::DEFAULT_SEED))?),
+        };
+        if datapath.is_none() && tiers.is_empty() && system.is_none() && serving.is_none() {
             return Err(ScenarioError::Empty { file: file.into() });
         }
         Ok(Scenario {
@@ -719,6 +737,7 @@ impl Scenario {
             datapath,
             tiers,
             system,
+            serving,
         })
     }
 }

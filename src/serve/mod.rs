@@ -6,7 +6,18 @@
 //! * [`gpu`]: the node's GPUs, the models' shapes, and GPU time (roofline or measured tables).
 //! * [`engine`]: the serving loop of one node (vLLM v1's continuous batching), its records and
 //!   outputs, and the validation against a measured vLLM run.
+//! * [`system`]: the systems compared (pam, its ablations and the baselines): a node's tiers at
+//!   full size, the full-size KV manager, what each step costs beyond the GPU, energy.
 
+pub mod command;
 pub mod engine;
 pub mod gpu;
+pub mod peak;
+pub mod pim;
+pub mod run;
+pub mod scenario;
+pub mod system;
 pub mod workload;
+
+/// The seed of a serving run when neither the command line nor the scenario gives one.
+pub const DEFAULT_SEED: u64 = 1;

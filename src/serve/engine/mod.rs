@@ -128,7 +128,9 @@
 //! token), then ours (`first_scheduled,first_token,preemptions,recomputed_tokens,session,turn,
 //! finished`). `iterations.csv`: iteration, stage, start, duration, end (ns), decode sequences,
 //! prefill sequences and tokens, running, waiting, preempted, KV blocks used and total, and the
-//! GPU time breakdown (dense, attention, all-reduce, pipeline transfer, LM head, total; us).
+//! GPU time breakdown (dense, attention, all-reduce, pipeline transfer, LM head; us), the parts a
+//! [`NodeModel`] adds (PIM tiers, merges, links, migration, offload transfers; us, named by the
+//! model) and the stage's total (its duration, us).
 //! Files are written with the `csv` crate.
 //!
 //! # Validation (SERVING-SPEC §12; `pam bench validate`)
@@ -160,4 +162,4 @@ pub use kv::BlockPool;
 pub use output::{ITERATION_COLUMNS, LLMSERVINGSIM_COLUMNS, OUR_COLUMNS};
 pub use record::{percentile, IterationRecord, RequestRecord, Stats, Summary};
 pub use scheduler::{Phase, Scheduled, Scheduler, Step};
-pub use sim::{simulate, simulate_observed, Arrivals, Observer, RunResult, StepTimer};
+pub use sim::{simulate, simulate_node, simulate_observed, Arrivals, GpuOnly, NodeModel, Observer, RunResult, StageExtra, StepTimer};

@@ -80,7 +80,7 @@ fn opt(v: Option<u64>) -> String {
 
 impl RunResult {
     /// Writes `requests.csv`: one row per request in workload order. LLMServingSim's columns
-    /// (`instance id` 0; `arrival`, `end_time` = last token, `latency` = end - arrival,
+    /// (`instance id` the node; `arrival`, `end_time` = last token, `latency` = end - arrival,
     /// `queuing_delay` = first scheduled - arrival, `TTFT`, `TPOT` rounded to whole ns and 0 for
     /// a single output token, `ITL` the list of gaps between tokens, all in ns), then ours.
     /// An unfinished request (none in a completed run) leaves its times empty.
@@ -95,7 +95,7 @@ impl RunResult {
             let (session, turn) =
                 r.session.map_or((String::new(), String::new()), |(s, t)| (s.to_string(), t.to_string()));
             let row = [
-                "0".to_string(),
+                r.instance.to_string(),
                 r.id.to_string(),
                 self.model.clone(),
                 r.prompt_tokens.to_string(),
@@ -123,9 +123,12 @@ impl RunResult {
     /// Writes `iterations.csv`: one row per iteration and pipeline stage.
     pub fn write_iterations_csv(&self, out: impl Write) -> std::io::Result<()> {
         let mut w = csv::Writer::from_writer(out);
-        w.write_record(ITERATION_COLUMNS).map_err(csv_error)?;
+        let (fixed, total) = ITERATION_COLUMNS.split_at(ITERATION_COLUMNS.len() - 1);
+        let parts = self.iterations.first().map(|i| i.extra.iter().map(|(n, _)| format!("{n}_us")).collect::<Vec<_>>());
+        let header = fixed.iter().map(|c| c.to_string()).chain(parts.unwrap_or_default()).chain([total[0].to_string()]);
+        w.write_record(header).map_err(csv_error)?;
         for i in &self.iterations {
-            let total = i.dense_us + i.attention_us + i.all_reduce_us + i.pp_transfer_us + i.lm_head_us;
+            let total = i.duration_ns as f64 / 1e3;
             let row = [
                 i.iteration.to_string(),
                 i.stage.to_string(),
@@ -145,9 +148,10 @@ impl RunResult {
                 format!("{:.3}", i.all_reduce_us),
                 format!("{:.3}", i.pp_transfer_us),
                 format!("{:.3}", i.lm_head_us),
-                format!("{total:.3}"),
             ];
-            w.write_record(&row).map_err(csv_error)?;
+            let extra = i.extra.iter().map(|(_, us)| format!("{us:.3}"));
+            let row = row.into_iter().chain(extra).chain([format!("{total:.3}")]);
+            w.write_record(row).map_err(csv_error)?;
         }
         w.flush()
     }

@@ -1,10 +1,14 @@
 //! What a run records: per request, per iteration, and the run's summary.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 /// One request's timeline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RequestRecord {
+    /// The node (model instance) that served it, 0 on a single node.
+    pub instance: u32,
     pub id: u64,
     pub prompt_tokens: u32,
     pub output_tokens: u32,
@@ -91,6 +95,9 @@ pub struct IterationRecord {
     pub all_reduce_us: f64,
     pub pp_transfer_us: f64,
     pub lm_head_us: f64,
+    /// The node model's parts beyond the GPU (PIM tiers, merges, links, migration, offload
+    /// transfers), microseconds, by name.
+    pub extra: Vec<(Arc<str>, f64)>,
 }
 
 impl IterationRecord {

@@ -400,6 +400,7 @@ impl Scheduler {
         self.slots
             .into_iter()
             .map(|s| RequestRecord {
+                instance: 0,
                 id: s.request.id,
                 prompt_tokens: s.request.prompt_tokens,
                 output_tokens: s.request.output_tokens,

@@ -3,13 +3,14 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
+use std::sync::Arc;
 
 use super::config::EngineConfig;
 use super::error::EngineError;
 use super::kv::BlockPool;
 use super::record::{IterationRecord, RequestRecord, Summary};
 use super::scheduler::{Scheduler, Step};
-use crate::serve::gpu::{AttentionOn, GpuTime, ModelShape, Stage};
+use crate::serve::gpu::{AttentionOn, GpuTime, IterationTime, ModelShape, Stage};
 use crate::serve::workload::Workload;
 
 /// What a run produced.
@@ -46,36 +47,104 @@ pub trait Observer {
 
 impl Observer for () {}
 
-/// Times steps on a GPU time backend: one [`crate::serve::gpu::IterationTime`] per pipeline
-/// stage, attention on the GPU.
+/// What the node adds to a step beyond the GPU time backend: where attention runs, the KV
+/// tiers, migrations, offload transfers (a serving system, `crate::serve::system`). The engine
+/// tells it about every step it schedules and every request that finishes.
+pub trait NodeModel {
+    /// Where the GPU backend times attention.
+    fn attention_on(&self) -> AttentionOn;
+    /// The names of the parts [`Self::step`] returns, in its order (the extra columns of
+    /// `iterations.csv`).
+    fn parts(&self) -> Vec<Arc<str>>;
+    /// A step was scheduled at `now_ns`: the model updates its state (KV placement, selection,
+    /// migrations) and returns, per pipeline stage, its extra parts given the stage's GPU time.
+    fn step(&mut self, step: &Step, now_ns: u64, gpu: &[IterationTime]) -> Result<Vec<StageExtra>, EngineError>;
+    /// Requests that produced their last token.
+    fn finished(&mut self, _ids: &[u64]) {}
+}
+
+/// What a node model adds to one stage of a step.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StageExtra {
+    /// Microseconds of each part, in [`NodeModel::parts`] order (busy times, overlapped or not).
+    pub parts_us: Vec<f64>,
+    /// What the stage's duration is, microseconds, once the parts are overlapped with the GPU
+    /// work as the system allows (at least the GPU time).
+    pub stage_us: f64,
+}
+
+/// The GPU alone: attention on the GPU, nothing added.
+pub struct GpuOnly;
+
+impl NodeModel for GpuOnly {
+    fn attention_on(&self) -> AttentionOn {
+        AttentionOn::Gpu
+    }
+
+    fn parts(&self) -> Vec<Arc<str>> {
+        Vec::new()
+    }
+
+    fn step(&mut self, _step: &Step, _now_ns: u64, gpu: &[IterationTime]) -> Result<Vec<StageExtra>, EngineError> {
+        Ok(gpu.iter().map(|t| StageExtra { parts_us: Vec::new(), stage_us: t.total_us() }).collect())
+    }
+}
+
+/// Times steps on a GPU time backend and a node model: one
+/// [`crate::serve::gpu::IterationTime`] per pipeline stage, plus the node's parts.
 pub struct StepTimer<'a> {
     model: &'a ModelShape,
     gpu: &'a dyn GpuTime,
     tp: u32,
     pp: u32,
+    parts: Vec<Arc<str>>,
     /// When each stage is next free, ns.
     stage_free: Vec<u64>,
 }
 
 impl<'a> StepTimer<'a> {
-    pub fn new(config: &EngineConfig, model: &'a ModelShape, gpu: &'a dyn GpuTime) -> Result<Self, EngineError> {
+    pub fn new(
+        config: &EngineConfig,
+        model: &'a ModelShape,
+        gpu: &'a dyn GpuTime,
+        node: &dyn NodeModel,
+    ) -> Result<Self, EngineError> {
         config.validate()?;
         for index in 0..config.pp {
             Stage { model, tp: config.tp, pp: config.pp, index, attention: AttentionOn::Gpu }.layers()?;
         }
-        Ok(StepTimer { model, gpu, tp: config.tp, pp: config.pp, stage_free: vec![0; config.pp as usize] })
+        Ok(StepTimer {
+            model,
+            gpu,
+            tp: config.tp,
+            pp: config.pp,
+            parts: node.parts(),
+            stage_free: vec![0; config.pp as usize],
+        })
     }
 
     /// Runs `step`, scheduled at `now`, through the stages (each starts when the previous stage
     /// has passed the step on and it has finished its previous step), appends one record per
     /// stage to `out`, and returns when the last stage is done.
-    pub fn place(&mut self, step: &Step, now_ns: u64, out: &mut Vec<IterationRecord>) -> Result<u64, EngineError> {
+    pub fn place(
+        &mut self,
+        step: &Step,
+        now_ns: u64,
+        node: &mut dyn NodeModel,
+        out: &mut Vec<IterationRecord>,
+    ) -> Result<u64, EngineError> {
         let batch = step.batch();
+        let attention = node.attention_on();
+        let gpu = (0..self.pp)
+            .map(|index| {
+                let stage = Stage { model: self.model, tp: self.tp, pp: self.pp, index, attention };
+                self.gpu.iteration(&stage, &batch)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let extra = node.step(step, now_ns, &gpu)?;
         let mut ready = now_ns;
-        for index in 0..self.pp {
-            let stage = Stage { model: self.model, tp: self.tp, pp: self.pp, index, attention: AttentionOn::Gpu };
-            let t = self.gpu.iteration(&stage, &batch)?;
-            let us = t.total_us();
+        for (index, (t, x)) in (0..self.pp).zip(gpu.iter().zip(extra)) {
+            let us = x.stage_us;
             if !(us.is_finite() && us >= 0.0) {
                 return Err(EngineError::BadTime { iteration: step.index, stage: index, us });
             }
@@ -102,6 +171,7 @@ impl<'a> StepTimer<'a> {
                 all_reduce_us: t.all_reduce_us,
                 pp_transfer_us: t.pp_transfer_us,
                 lm_head_us: t.lm_head_us,
+                extra: self.parts.iter().cloned().zip(x.parts_us).collect(),
             });
         }
         Ok(ready)
@@ -189,8 +259,22 @@ pub fn simulate_observed(
     observer: &mut dyn Observer,
 ) -> Result<RunResult, EngineError> {
     let num_blocks = config.num_blocks(model)?;
+    simulate_node(config, num_blocks, model, gpu, &mut GpuOnly, workload, observer)
+}
+
+/// [`simulate_observed`] on a node model with a KV pool of `num_blocks` blocks (the node's
+/// tiers decide it, not the GPU memory alone).
+pub fn simulate_node(
+    config: &EngineConfig,
+    num_blocks: u64,
+    model: &ModelShape,
+    gpu: &dyn GpuTime,
+    node: &mut dyn NodeModel,
+    workload: &Workload,
+    observer: &mut dyn Observer,
+) -> Result<RunResult, EngineError> {
     let mut sched = Scheduler::new(config, num_blocks, workload.requests())?;
-    let mut timer = StepTimer::new(config, model, gpu)?;
+    let mut timer = StepTimer::new(config, model, gpu, node)?;
     let mut arrivals = Arrivals::new(workload);
     let mut iterations = Vec::new();
     let mut in_flight: VecDeque<(Step, u64)> = VecDeque::new();
@@ -202,7 +286,7 @@ pub fn simulate_observed(
         while in_flight.len() < config.pp as usize {
             let Some(step) = sched.schedule(now) else { break };
             let first = iterations.len();
-            let done = timer.place(&step, now, &mut iterations)?;
+            let done = timer.place(&step, now, node, &mut iterations)?;
             observer.scheduled(&step, sched.pool(), &iterations[first..]);
             in_flight.push_back((step, done));
         }
@@ -214,6 +298,7 @@ pub fn simulate_observed(
             for &id in &finished {
                 arrivals.finished(id, done);
             }
+            node.finished(&finished);
             observer.completed(&step, done, &finished);
         }
     }

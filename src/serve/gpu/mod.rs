@@ -15,7 +15,8 @@
 //! * every layer of the stage runs its dense operators over all the batch's tokens, and its
 //!   attention when attention runs on the GPU ([`AttentionOn::Gpu`]); with attention offloaded
 //!   to PIM ([`AttentionOn::Pim`]) only the non-attention operators count (the QKV and output
-//!   projections stay on the GPU);
+//!   projections stay on the GPU); with [`AttentionOn::PimDecode`] the prefill chunks' attention
+//!   stays on the GPU and only the decodes' is offloaded;
 //! * tensor parallelism TP > 1 adds two all-reduces of the layer's activations
 //!   (tokens x hidden x element bytes) per layer (after the attention output projection and
 //!   after the MLP), and on the first stage one more for the vocabulary-parallel embedding;
@@ -108,6 +109,9 @@ pub enum AttentionOn {
     Gpu,
     /// Offloaded to PIM: only the non-attention operators count.
     Pim,
+    /// Decode attention offloaded to PIM, prefill chunks' attention (compute-bound) on the GPU:
+    /// what the PIM systems of the serving layer do.
+    PimDecode,
 }
 
 /// One pipeline stage of a model served with tensor parallelism `tp` and pipeline
@@ -217,8 +221,13 @@ pub trait GpuTime: Send + Sync {
         }
         let l = f64::from(layers);
         t.dense_us = l * self.layer_dense_us(model, stage.tp, tokens)?;
-        if stage.attention == AttentionOn::Gpu {
-            t.attention_us = l * self.layer_attention_us(model, stage.tp, batch)?;
+        match stage.attention {
+            AttentionOn::Gpu => t.attention_us = l * self.layer_attention_us(model, stage.tp, batch)?,
+            AttentionOn::PimDecode if !batch.prefills.is_empty() => {
+                let prefills = Batch { prefills: batch.prefills.clone(), decodes: Vec::new() };
+                t.attention_us = l * self.layer_attention_us(model, stage.tp, &prefills)?;
+            }
+            AttentionOn::Pim | AttentionOn::PimDecode => {}
         }
         let act = stage.activation_bytes(tokens);
         let all_reduce = self.comm().all_reduce_us(act, stage.tp)?;

@@ -206,6 +206,8 @@ pub struct SyntheticSpec {
     pub requests: usize,
     pub arrivals: ArrivalProcess,
     pub lengths: Lengths,
+    /// The seed of every draw. In a scenario it may be left out (or 0): the run's seed is used.
+    #[serde(default)]
     pub seed: u64,
 }
 
