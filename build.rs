@@ -172,6 +172,11 @@ fn main() {
         println!("cargo:rerun-if-env-changed={v}");
     }
 
+    // The key of calibrations cached on disk (src/serve/pim): a hash of every RTL source and of
+    // the presets, stable across builds and toolchains (FNV-1a over relative paths and bytes),
+    // unlike DefaultHasher.
+    println!("cargo:rustc-env=PAM_RTL_HASH={:016x}", rtl_hash(&root));
+
     let vl = Verilator::find(&root).unwrap_or_else(|e| fail(&e));
     println!("cargo:rustc-env=PAM_VERILATOR_VERSION={}", vl.version_text);
     let rtl_files = rtl_sources(&root.join("rtl"));
@@ -480,6 +485,42 @@ fn strip_comments(code: &str) -> String {
         }
     }
     out
+}
+
+/// FNV-1a (64 bit) over every file under `rtl/` and `presets/tiers.yaml`, in sorted order of
+/// their paths relative to the repository, each as its path, a zero byte, its length and its
+/// bytes (so that moving text between files changes the hash).
+fn rtl_hash(root: &Path) -> u64 {
+    let mut files = Vec::new();
+    let mut stack = vec![root.join("rtl")];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", d.display()))) {
+            let p = e.unwrap_or_else(|e| fail(&format!("cannot list {}: {e}", d.display()))).path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.push(root.join("presets/tiers.yaml"));
+    let rel = |p: &PathBuf| p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace('\\', "/");
+    files.sort_by_key(rel);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for f in &files {
+        let bytes = fs::read(f).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", f.display())));
+        eat(rel(f).as_bytes());
+        eat(&[0]);
+        eat(&(bytes.len() as u64).to_le_bytes());
+        eat(&bytes);
+    }
+    h
 }
 
 fn stamp_of(parts: &[&str]) -> u64 {

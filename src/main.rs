@@ -125,6 +125,20 @@ enum Cmd {
         #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
         seed: u64,
     },
+    /// PIM time of each tier at full size, fitted on its Verilated devices and checked against
+    /// the RTL at a second geometry (SERVING-SPEC §8); cached on disk.
+    Calibrate {
+        /// Reference tier presets, fastest first.
+        #[arg(long, value_delimiter = ',', default_value = "hbm3-5.2,ddr4-3200,ssd")]
+        tiers: Vec<String>,
+        #[arg(long, value_parser = parse_count, default_value_t = 128)]
+        dim: usize,
+        /// Cache directory (default: $PAM_CACHE, else .cache/pam).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+    },
     /// Benchmarks that print measured figures.
     Bench {
         #[command(subcommand)]
@@ -305,6 +319,10 @@ fn real_main() -> anyhow::Result<bool> {
             }
             let ws: Vec<String> = s.weights.iter().map(|w| format!("{w:.3}")).collect();
             println!("  target split {} (scenario: target: [{}])", ws.join(" : "), ws.join(", "));
+            Ok(true)
+        }
+        Cmd::Calibrate { tiers, dim, cache, seed } => {
+            print!("{}", pam::serve::pim::calibrate_command(&tiers, dim, cache.as_deref(), seed)?);
             Ok(true)
         }
         Cmd::Tops => {

@@ -90,6 +90,10 @@ pub struct TierPreset {
     pub reference: &'static str,
     /// A Verilated device top (`dev_<name>`) exists for this preset.
     pub verilated: bool,
+    /// RUs at the device level, which merge the first-level RUs' partials of a full-size
+    /// device (`device_rus`, default 1: spec §3's 128 in an HBM logic die, 4 at a DIMM's
+    /// buffer, 8 in an SSD controller); the full-size time model's merge tree uses them.
+    pub device_rus: usize,
 }
 
 impl std::ops::Deref for TierPreset {
@@ -126,7 +130,7 @@ impl Placer for HistoryPlacer {
 
 impl TierPreset {
     pub fn new(kind: impl TierKind + 'static, link: Link, reference: &'static str, verilated: bool) -> Self {
-        TierPreset { kind: Arc::new(kind), link, reference, verilated }
+        TierPreset { kind: Arc::new(kind), link, reference, verilated, device_rus: 1 }
     }
 
     /// Every preset of `presets/tiers.yaml`, in file order.
@@ -229,6 +233,8 @@ struct RawPreset {
     reference: Option<String>,
     #[serde(default)]
     verilated: bool,
+    #[serde(default)]
+    device_rus: Option<usize>,
     pu_lanes: usize,
     pu_clock_mhz: f64,
     cap_gflops: f64,
@@ -292,7 +298,7 @@ pub fn load(yaml: &str) -> Result<Vec<TierPreset>, String> {
             return Err(format!("preset {name}: link needs latency_ns >= 0 and bandwidth_gbs > 0"));
         }
         let reference = r.reference.clone().map_or(name, leak);
-        let preset = match r.kind.as_str() {
+        let mut preset = match r.kind.as_str() {
             "dram" => TierPreset::new(
                 DramPreset {
                     name,
@@ -341,6 +347,11 @@ pub fn load(yaml: &str) -> Result<Vec<TierPreset>, String> {
             k => return Err(format!("preset {name}: kind '{k}' is not one of {KINDS:?}")),
         };
         preset.validate().map_err(|e| format!("preset {name}: {e}"))?;
+        preset.device_rus = match r.device_rus {
+            Some(0) => return Err(format!("preset {name}: device_rus must be at least 1")),
+            Some(n) => n,
+            None => 1,
+        };
         out.push(preset);
     }
     for p in &out {

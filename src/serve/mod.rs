@@ -6,8 +6,12 @@
 //! * [`gpu`]: the node's GPUs, the models' shapes, and GPU time (roofline or measured tables).
 //! * [`engine`]: the serving loop of one node (vLLM v1's continuous batching), its records and
 //!   outputs, and the validation against a measured vLLM run.
+//! * [`pim`]: PIM time of every tier at full size, fitted on the Verilated devices, checked
+//!   against the RTL at a second geometry, cached on disk.
 //! * [`system`]: the systems compared (pam, its ablations and the baselines): a node's tiers at
 //!   full size, the full-size KV manager, what each step costs beyond the GPU, energy.
+//! * [`scenario`], [`run`], [`peak`], [`command`]: the `serving` scenario section and
+//!   `pam serve` (every system side by side, the peak search under the SLO).
 
 pub mod command;
 pub mod engine;
