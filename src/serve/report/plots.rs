@@ -15,9 +15,8 @@
 //!
 //! # The plotting library (decision)
 //!
-//! `plotters` 0.3.7 (the latest on crates.io; MIT; the most used Rust plotting crate, by
-//! downloads and dependents) with its default features off and only `svg_backend` and
-//! `line_series`: it then compiles four small pure-Rust crates (`plotters`,
+//! `plotters` 0.3.7 (the latest release on crates.io; MIT; the common pure-Rust plotting
+//! crate) with its default features off and only `svg_backend` and `line_series`: it then compiles four small pure-Rust crates (`plotters`,
 //! `plotters-backend`, `plotters-svg`, `num-traits`) and links no system library. Text
 //! needs no font either: without its `ttf` feature (font-kit, which needs fontconfig and
 //! freetype) or `ab_glyph`, plotters sizes labels with a fixed estimate (0.7 em per character,
@@ -226,6 +225,15 @@ fn render(
     size: (u32, u32),
     draw: impl FnOnce(&Area<'_>) -> Result<(), ReportError>,
 ) -> Result<(), ReportError> {
+    // Below this the label areas and margins leave no room, and plotters' layout arithmetic
+    // is not meant for it.
+    const MIN: (u32, u32) = (200, 150);
+    if size.0 < MIN.0 || size.1 < MIN.1 {
+        return Err(ReportError::invalid(
+            format!("plot size of {}", path.display()),
+            format!("{}x{} pixels; allowed: at least {}x{}", size.0, size.1, MIN.0, MIN.1),
+        ));
+    }
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
@@ -595,6 +603,10 @@ mod tests {
         let tiers = [TierUtilisation { name: "DDR5".into(), points: vec![(0.0, 0.5)] }];
         let plots = write_series_plots(&[odd], &tiers, &dir, &PlotOptions::default()).expect("plots");
         assert_eq!(plots.written.len(), 5);
+        // A size with no room for a chart is refused, not drawn.
+        let tiny = PlotOptions { width: 0, height: 10, ..PlotOptions::default() };
+        let err = write_series_plots(&[], &[], &dir, &tiny).expect_err("too small");
+        assert!(err.to_string().contains("0x10 pixels"), "{err}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }
