@@ -12,12 +12,14 @@
 //!   full size, the full-size KV manager, what each step costs beyond the GPU, energy.
 //! * [`scenario`], [`run`], [`peak`], [`command`]: the `serving` scenario section and
 //!   `pam serve` (every system side by side, the peak search under the SLO).
+//! * [`report`]: a run's Chrome/Perfetto trace (a window of iterations) and its SVG plots.
 
 pub mod command;
 pub mod engine;
 pub mod gpu;
 pub mod peak;
 pub mod pim;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod system;
