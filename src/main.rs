@@ -260,10 +260,18 @@ fn real_main() -> anyhow::Result<bool> {
             let sc = Scenario::load_with_seed(&scenario, seed)?;
             let seed = seed.or(sc.seed).unwrap_or(pam::serve::DEFAULT_SEED);
             let serving = sc.serving.as_ref().with_context(|| {
-                format!("{}: the scenario has no `serving` section (pam serve runs that section; pam run the others)", scenario.display())
+                format!(
+                    "{}: the scenario has no `serving` section (pam serve runs that section; pam run the others)",
+                    scenario.display()
+                )
             })?;
-            let cache = cache.or_else(|| std::env::var_os("PAM_CACHE").map(PathBuf::from)).unwrap_or_else(|| ".cache/pam".into());
-            pam::serve::command::serve(serving, &pam::serve::command::ServeOptions { systems, seed, out, cache, peak })?;
+            let cache = cache
+                .or_else(|| std::env::var_os("PAM_CACHE").map(PathBuf::from))
+                .unwrap_or_else(|| ".cache/pam".into());
+            pam::serve::command::serve(
+                serving,
+                &pam::serve::command::ServeOptions { systems, seed, out, cache, peak },
+            )?;
             Ok(true)
         }
         Cmd::Regress { suite, seeds, seed, replay, junit, filter, jobs, inject_faults } => {

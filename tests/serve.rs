@@ -98,11 +98,16 @@ fn every_system_serves_a_conversation_workload_and_writes_its_files() {
         let its = std::fs::read_to_string(out.join(&r.label).join("iterations.csv")).expect("iterations");
         let header = its.lines().next().unwrap_or_default().to_string();
         if r.label == "vllm-offload" {
-            assert!(header.contains("offload_ddr_us") && !header.contains("hbm_us"), "{header}");
+            assert!(header.contains("offload_ddr_us") && !header.contains("hbm_attention_us"), "{header}");
         } else if r.label == "attacc" {
-            assert!(header.contains("hbm_us") && !header.contains("ddr_us"), "{header}");
+            assert!(header.contains("hbm_attention_us") && !header.contains("ddr_attention_us"), "{header}");
         } else {
-            assert!(["hbm_us", "ddr_us", "ssd_us", "merge_us", "migration_us"].iter().all(|c| header.contains(c)), "{header}");
+            assert!(
+                ["hbm_attention_us", "ddr_link_us", "ssd_attention_us", "hbm_merge_us", "migration_us", "kv_write_us"]
+                    .iter()
+                    .all(|c| header.contains(c)),
+                "{header}"
+            );
         }
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join(&r.label).join("summary.json")).expect("summary"))
@@ -128,12 +133,24 @@ fn past_the_hbm_pool_offloading_streams_attacc_waits_and_pam_migrates() {
     }
     // KV beyond the HBM pool lives in DDR: offloading streams it every layer.
     assert!(off.node.tiers["ddr"].peak_positions > 0);
-    let offload_us: f64 =
-        off.run.iterations.iter().flat_map(|i| i.extra.iter()).filter(|(n, _)| n.starts_with("offload")).map(|p| p.1).sum();
+    let offload_us: f64 = off
+        .run
+        .iterations
+        .iter()
+        .flat_map(|i| i.extra.iter())
+        .filter(|(n, _)| n.starts_with("offload"))
+        .map(|p| p.1)
+        .sum();
     assert!(offload_us > 0.0);
-    assert!(off.summary.engine.tpot_s.mean > pam.summary.engine.tpot_s.mean, "offloading is slower than PIM in the tiers");
+    assert!(
+        off.summary.engine.tpot_s.mean > pam.summary.engine.tpot_s.mean,
+        "offloading is slower than PIM in the tiers"
+    );
     // AttAcc holds KV in HBM only: fewer requests run at once, so the batch takes longer.
-    assert!(attacc.node.tiers.len() == 1 && attacc.node.tiers["hbm"].peak_positions <= attacc.node.tiers["hbm"].capacity_positions);
+    assert!(
+        attacc.node.tiers.len() == 1
+            && attacc.node.tiers["hbm"].peak_positions <= attacc.node.tiers["hbm"].capacity_positions
+    );
     let most_running = |r: &SystemResult| r.run.iterations.iter().map(|i| i.running).max().unwrap_or(0);
     assert!(most_running(attacc) < most_running(pam), "{} vs {}", most_running(attacc), most_running(pam));
     // PAM's scheduler moves important positions into HBM; LS-PIM's placement is static.

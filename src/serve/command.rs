@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::peak::{self, Load};
+use super::report::Window;
 use super::run::{self, ServeError, SystemResult};
 use super::scenario::Serving;
 
@@ -60,9 +61,9 @@ fn describe(s: &Serving, seed: u64) -> String {
     )
 }
 
-fn write_one(r: &SystemResult, out: &Path) -> Result<(), ServeError> {
-    let dir = out.join(r.dir_name());
-    run::write_result(r, &dir)
+fn write_one(r: &SystemResult, out: &Path, s: &Serving) -> Result<(), ServeError> {
+    let (start, iterations) = s.trace_window;
+    run::write_result(r, &out.join(r.dir_name()), &Window { start, iterations })
 }
 
 /// Runs `pam serve`.
@@ -75,7 +76,11 @@ pub fn serve(s: &Serving, o: &ServeOptions) -> Result<Vec<SystemResult>, ServeEr
     std::fs::create_dir_all(&o.out).map_err(|source| ServeError::Write { path: o.out.clone(), source })?;
     let started = Instant::now();
     let timing = run::pim_timing(s, &o.cache, o.seed)?;
-    println!("PIM timing (calibrated from the RTL, cache {}): {:.1} s", o.cache.display(), started.elapsed().as_secs_f64());
+    println!(
+        "PIM timing (calibrated from the RTL, cache {}): {:.1} s",
+        o.cache.display(),
+        started.elapsed().as_secs_f64()
+    );
     print!("{}", timing.report());
     let gpu = run::gpu_backend(s)?;
     let mut results = Vec::new();
@@ -83,7 +88,7 @@ pub fn serve(s: &Serving, o: &ServeOptions) -> Result<Vec<SystemResult>, ServeEr
         for (workload, engine, batch) in run::load_points(s)? {
             let t = Instant::now();
             let r = run::run_system(s, *system, &workload, &engine, batch, gpu.as_ref(), &timing, o.seed)?;
-            write_one(&r, &o.out)?;
+            write_one(&r, &o.out, s)?;
             println!(
                 "  {:<22} {:>8} {:>7} requests, {:>8} iterations, {:>6.1} s simulated, {:>5.1} s host -> {}",
                 r.label,
@@ -125,6 +130,9 @@ pub fn serve(s: &Serving, o: &ServeOptions) -> Result<Vec<SystemResult>, ServeEr
     run::write_comparison(&results, &o.out)?;
     println!();
     print!("{}", run::table(&results));
-    println!("files: {}/<system>/{{summary.json,requests.csv,iterations.csv}}, {}/comparison.{{csv,json}}", o.out.display(), o.out.display());
+    println!(
+        "files: {0}/<system>/{{summary.json,requests.csv,iterations.csv,trace.json,plots/*.svg}}, {0}/comparison.{{csv,json}}, {0}/plots/*.svg",
+        o.out.display()
+    );
     Ok(results)
 }

@@ -53,7 +53,9 @@ pub fn search(
     let mut probes: Vec<Probe> = Vec::new();
     let mut at = |x: f64, probes: &mut Vec<Probe>| -> Result<bool, ServeError> {
         let (w, e) = match &load {
-            Load::Rate(w) => ((*w).clone().scale_rate(x).map_err(|e| ServeError::Setup(e.to_string()))?, engine.clone()),
+            Load::Rate(w) => {
+                ((*w).clone().scale_rate(x).map_err(|e| ServeError::Setup(e.to_string()))?, engine.clone())
+            }
             Load::Batch(w) => {
                 let b = x.round().max(1.0) as u32;
                 let w = (*w)
@@ -66,7 +68,12 @@ pub fn search(
         };
         let r = run(&w, &e)?;
         let s = &r.summary.engine;
-        let p = Probe { load: x, tokens_per_s: s.output_tokens_per_s, tpot_p90_s: s.tpot_s.p90, met: s.tpot_s.p90 <= slo_s };
+        let p = Probe {
+            load: x,
+            tokens_per_s: s.output_tokens_per_s,
+            tpot_p90_s: s.tpot_s.p90,
+            met: s.tpot_s.p90 <= slo_s,
+        };
         probe(&p);
         let met = p.met;
         probes.push(p);

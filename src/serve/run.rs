@@ -17,6 +17,7 @@ use serde::Serialize;
 use super::engine::{simulate_node, EngineConfig, EngineError, KvPool, RequestRecord, RunResult, Summary};
 use super::gpu::{GpuTime, NetworkTable, Roofline, VidurTable};
 use super::pim::PimTiming;
+use super::report::{trace_from_run, write_plots, PlotOptions, ReportError, TierUtilisation, Window};
 use super::scenario::{GpuTimeSource, Router, Serving, SystemRun};
 use super::system::{NodeReport, ServingNode};
 use super::workload::{ArrivalProcess, Request, SessionLink, Workload};
@@ -75,7 +76,8 @@ pub fn gpu_backend(s: &Serving) -> Result<Box<dyn GpuTime>, ServeError> {
     Ok(match &s.gpu_time {
         GpuTimeSource::Roofline => Box::new(Roofline::new(&s.node.gpu)),
         GpuTimeSource::Vidur(dir) => {
-            let table = VidurTable::load(dir.join("mlp.csv"), &s.node.gpu).map_err(|e| ServeError::Setup(e.to_string()))?;
+            let table =
+                VidurTable::load(dir.join("mlp.csv"), &s.node.gpu).map_err(|e| ServeError::Setup(e.to_string()))?;
             // Vidur's layout: compute/<gpu>/<model>/mlp.csv beside network/<node>/.
             let net = dir.ancestors().nth(4).map(|root| root.join("network/h100_dgx"));
             match net.filter(|n| n.join("all_reduce.csv").is_file()) {
@@ -94,7 +96,8 @@ pub fn gpu_backend(s: &Serving) -> Result<Box<dyn GpuTime>, ServeError> {
 /// The calibrated PIM timing of a section's tiers (from the cache when it has them).
 pub fn pim_timing(s: &Serving, cache: &Path, seed: u64) -> Result<PimTiming, ServeError> {
     let names: Vec<&str> = s.node.tiers.iter().map(|t| t.name()).collect();
-    PimTiming::load_or_calibrate(&names, s.model.head_dim as usize, cache, seed).map_err(|e| ServeError::Setup(e.to_string()))
+    PimTiming::load_or_calibrate(&names, s.model.head_dim as usize, cache, seed)
+        .map_err(|e| ServeError::Setup(e.to_string()))
 }
 
 /// The workload of each node: requests in order, sessions kept together, ids renumbered per
@@ -298,9 +301,31 @@ pub fn load_points(s: &Serving) -> Result<Vec<(Workload, EngineConfig, Option<u3
         .collect()
 }
 
-/// Writes a run's files into `dir`: `requests.csv`, `iterations.csv`, `summary.json`.
-pub fn write_result(r: &SystemResult, dir: &Path) -> Result<(), ServeError> {
+/// Each tier's busy fraction per iteration of the first stage: (start s, attention / duration).
+pub fn tier_utilisation(r: &SystemResult) -> Vec<TierUtilisation> {
+    let mut out: Vec<TierUtilisation> = Vec::new();
+    for i in r.run.iterations.iter().filter(|i| i.stage == 0 && i.duration_ns > 0) {
+        for (name, us) in &i.extra {
+            let Some(tier) = name.strip_suffix("_attention") else { continue };
+            let name = format!("{} {tier}", r.label);
+            let point = (i.start_ns as f64 / 1e9, (us * 1e3 / i.duration_ns as f64).min(1.0));
+            match out.iter_mut().find(|t| t.name == name) {
+                Some(t) => t.points.push(point),
+                None => out.push(TierUtilisation { name, points: vec![point] }),
+            }
+        }
+    }
+    out
+}
+
+/// Writes a run's files into `dir`: `requests.csv`, `iterations.csv`, `summary.json`, the
+/// Perfetto trace of `window` (`trace.json`) and its plots (`plots/`).
+pub fn write_result(r: &SystemResult, dir: &Path, window: &Window) -> Result<(), ServeError> {
     r.run.write_dir(dir).map_err(|e| ServeError::Setup(e.to_string()))?;
+    let report = |e: ReportError| ServeError::Setup(format!("{}: {e}", r.label));
+    trace_from_run(&r.run, window).map_err(report)?.write_file(&dir.join("trace.json")).map_err(report)?;
+    write_plots(&[(&r.label, &r.run)], &tier_utilisation(r), &dir.join("plots"), &PlotOptions::default())
+        .map_err(report)?;
     let path = dir.join("summary.json");
     let text = serde_json::to_string_pretty(&serde_json::json!({
         "model": r.run.model,
@@ -371,8 +396,14 @@ pub fn table(results: &[SystemResult]) -> String {
     s
 }
 
-/// `comparison.csv` and `comparison.json` of every result.
+/// `comparison.csv`, `comparison.json` and the plots of every result side by side (`plots/`:
+/// one line or bar per system and batch).
 pub fn write_comparison(results: &[SystemResult], dir: &Path) -> Result<(), ServeError> {
+    let runs: Vec<(String, &RunResult)> = results.iter().map(|r| (r.dir_name(), &r.run)).collect();
+    let runs: Vec<(&str, &RunResult)> = runs.iter().map(|(n, r)| (n.as_str(), *r)).collect();
+    let tiers: Vec<TierUtilisation> = results.iter().flat_map(tier_utilisation).collect();
+    write_plots(&runs, &tiers, &dir.join("plots"), &PlotOptions::default())
+        .map_err(|e| ServeError::Setup(format!("comparison plots: {e}")))?;
     let path = dir.join("comparison.json");
     let all: Vec<&ServeSummary> = results.iter().map(|r| &r.summary).collect();
     let text = serde_json::to_string_pretty(&all).map_err(|e| ServeError::Setup(e.to_string()))?;
@@ -380,9 +411,22 @@ pub fn write_comparison(results: &[SystemResult], dir: &Path) -> Result<(), Serv
     let path = dir.join("comparison.csv");
     let mut w = csv::Writer::from_path(&path).map_err(|e| ServeError::Setup(format!("{}: {e}", path.display())))?;
     let mut header = vec![
-        "system", "batch", "requests", "finished", "output_tokens_per_s", "ttft_p50_s", "ttft_p90_s", "ttft_p99_s",
-        "tpot_p50_s", "tpot_p90_s", "tpot_p99_s", "latency_mean_s", "slo_attainment", "goodput_tokens_per_s",
-        "migrated_per_step", "joules_per_output_token",
+        "system",
+        "batch",
+        "requests",
+        "finished",
+        "output_tokens_per_s",
+        "ttft_p50_s",
+        "ttft_p90_s",
+        "ttft_p99_s",
+        "tpot_p50_s",
+        "tpot_p90_s",
+        "tpot_p99_s",
+        "latency_mean_s",
+        "slo_attainment",
+        "goodput_tokens_per_s",
+        "migrated_per_step",
+        "joules_per_output_token",
     ]
     .into_iter()
     .map(String::from)

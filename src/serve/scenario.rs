@@ -252,7 +252,9 @@ impl RawServing {
     pub(crate) fn validate(self, file: &Path, seed: u64) -> Result<Serving, ScenarioError> {
         let at = At { file };
         let model = match &self.model.value {
-            RawModel::Preset(name) => ModelShape::by_name(name).map_err(|e| at.fail(&self.model, "model", e.to_string()))?,
+            RawModel::Preset(name) => {
+                ModelShape::by_name(name).map_err(|e| at.fail(&self.model, "model", e.to_string()))?
+            }
             RawModel::Custom(m) => m.clone(),
         };
         model.validate().map_err(|e| at.fail(&self.model, "model", e.to_string()))?;
@@ -265,7 +267,11 @@ impl RawServing {
         }
         model.split(n.tp.value).map_err(|e| at.fail(&n.tp, "node.tp", e.to_string()))?;
         if n.pp.value > model.layers {
-            return Err(at.fail(&n.pp, "node.pp", format!("{}; {} has {} layers", n.pp.value, model.name, model.layers)));
+            return Err(at.fail(
+                &n.pp,
+                "node.pp",
+                format!("{}; {} has {} layers", n.pp.value, model.name, model.layers),
+            ));
         }
         if n.tiers.value.is_empty() || n.tiers.value.len() > super::system::kv::MAX_TIERS {
             return Err(at.fail(&n.tiers, "node.tiers", "allowed: 1 to 8 tier presets, fastest first"));
@@ -291,14 +297,20 @@ impl RawServing {
             devices.push(count as usize);
         }
         let unit = |v: &Option<Spanned<f64>>, f: &str, default: f64, lo: f64, hi: f64| match v {
-            Some(s) if !(s.value > lo && s.value <= hi) => Err(at.fail(s, f, format!("{}; allowed: ({lo}, {hi}]", s.value))),
+            Some(s) if !(s.value > lo && s.value <= hi) => {
+                Err(at.fail(s, f, format!("{}; allowed: ({lo}, {hi}]", s.value)))
+            }
             Some(s) => Ok(s.value),
             None => Ok(default),
         };
         let utilisation = unit(&n.gpu_memory_utilization, "node.gpu_memory_utilization", 0.9, 0.0, 1.0)?;
         let reserved = match &n.reserved_gib_per_gpu {
             Some(s) if !(s.value >= 0.0 && s.value < gpu.memory_mib as f64 / 1024.0) => {
-                return Err(at.fail(s, "node.reserved_gib_per_gpu", format!("{}; allowed: [0, the GPU's memory)", s.value)))
+                return Err(at.fail(
+                    s,
+                    "node.reserved_gib_per_gpu",
+                    format!("{}; allowed: [0, the GPU's memory)", s.value),
+                ))
             }
             Some(s) => s.value,
             None => 4.0,
@@ -316,10 +328,16 @@ impl RawServing {
         };
         let caps = node.capacities(&model).map_err(|e| at.fail(&self.node, "node", e))?;
         if caps.iter().all(|&c| c == 0) {
-            return Err(at.fail(&self.node, "node.tiers", format!("the tiers hold no token position of {}", model.name)));
+            return Err(at.fail(
+                &self.node,
+                "node.tiers",
+                format!("the tiers hold no token position of {}", model.name),
+            ));
         }
         let nodes = match &self.nodes {
-            Some(s) if !(1..=1024).contains(&s.value) => return Err(at.fail(s, "nodes", format!("{}; allowed: 1..=1024", s.value))),
+            Some(s) if !(1..=1024).contains(&s.value) => {
+                return Err(at.fail(s, "nodes", format!("{}; allowed: 1..=1024", s.value)))
+            }
             Some(s) => s.value as usize,
             None => 1,
         };
@@ -369,7 +387,11 @@ impl RawServing {
             },
         };
         if self.systems.value.is_empty() {
-            return Err(at.fail(&self.systems, "systems", format!("empty; allowed: {}", SystemKind::names().join(", "))));
+            return Err(at.fail(
+                &self.systems,
+                "systems",
+                format!("empty; allowed: {}", SystemKind::names().join(", ")),
+            ));
         }
         let mut systems = Vec::new();
         for (i, s) in self.systems.value.iter().enumerate() {
@@ -385,7 +407,11 @@ impl RawServing {
                 return Err(at.fail(s, &format!("systems[{i}]"), format!("'{}' is listed twice", run.label())));
             }
             if kind.top_tier_only() && caps[0] == 0 {
-                return Err(at.fail(s, &format!("systems[{i}]"), "attacc keeps KV in the first tier, which holds none"));
+                return Err(at.fail(
+                    s,
+                    &format!("systems[{i}]"),
+                    "attacc keeps KV in the first tier, which holds none",
+                ));
             }
             systems.push(run);
         }
@@ -464,7 +490,9 @@ fn load_workload(at: &At<'_>, w: &Spanned<RawWorkload>, file: &Path, seed: u64) 
             let path = relative(file, &t.value);
             let format = match &v.format {
                 None => None,
-                Some(f) => Some(f.value.parse::<TraceFormat>().map_err(|e| at.fail(f, "workload.format", e.to_string()))?),
+                Some(f) => {
+                    Some(f.value.parse::<TraceFormat>().map_err(|e| at.fail(f, "workload.format", e.to_string()))?)
+                }
             };
             let bytes = std::fs::read(&path)
                 .map_err(|e| at.fail(t, "workload.trace", format!("cannot read {}: {e}", path.display())))?;
@@ -482,14 +510,20 @@ fn load_workload(at: &At<'_>, w: &Spanned<RawWorkload>, file: &Path, seed: u64) 
     };
     let workload = match &v.arrivals {
         None => workload,
-        Some(a) => workload.with_arrivals(&a.value, seed).map_err(|e| at.fail(a, "workload.arrivals", e.to_string()))?,
+        Some(a) => {
+            workload.with_arrivals(&a.value, seed).map_err(|e| at.fail(a, "workload.arrivals", e.to_string()))?
+        }
     };
     let window = match &v.window_s {
         None => None,
         Some(s) => {
             let (a, b) = s.value;
             if !(a >= 0.0 && b > a && b.is_finite()) {
-                return Err(at.fail(s, "workload.window_s", format!("[{a}, {b}]; allowed: [start, end] seconds, 0 <= start < end")));
+                return Err(at.fail(
+                    s,
+                    "workload.window_s",
+                    format!("[{a}, {b}]; allowed: [start, end] seconds, 0 <= start < end"),
+                ));
             }
             Some(TimeWindow { start_ns: (a * 1e9) as u64, end_ns: (b * 1e9) as u64 })
         }

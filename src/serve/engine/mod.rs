@@ -162,4 +162,7 @@ pub use kv::BlockPool;
 pub use output::{ITERATION_COLUMNS, LLMSERVINGSIM_COLUMNS, OUR_COLUMNS};
 pub use record::{percentile, IterationRecord, RequestRecord, Stats, Summary};
 pub use scheduler::{Phase, Scheduled, Scheduler, Step};
-pub use sim::{simulate, simulate_node, simulate_observed, Arrivals, GpuOnly, NodeModel, Observer, RunResult, StageExtra, StepTimer};
+pub use sim::{
+    simulate, simulate_node, simulate_observed, Arrivals, GpuOnly, NodeModel, Observer, RunResult, StageExtra,
+    StepTimer,
+};

@@ -111,7 +111,7 @@ impl IterationRecord {
     /// change here and nowhere else. Names: `dense`, `attention`, `all_reduce`, `pp_transfer`,
     /// `lm_head`; see [`crate::serve::report`] for the names that put a part on a tier's track.
     pub fn components(&self) -> Vec<(String, f64)> {
-        [
+        let gpu = [
             ("dense", self.dense_us),
             ("attention", self.attention_us),
             ("all_reduce", self.all_reduce_us),
@@ -119,9 +119,22 @@ impl IterationRecord {
             ("lm_head", self.lm_head_us),
         ]
         .into_iter()
-        .filter(|&(_, us)| us != 0.0)
-        .map(|(name, us)| (name.to_string(), us))
-        .collect()
+        .map(|(name, us)| (name.to_string(), us));
+        // The node model's parts: `<tier>_attention`, `<tier>_link`, `<tier>_merge` go on the
+        // tier's track, `migration` and `kv_write` on the migrations track, the rest (offload
+        // transfers, which the GPU waits for) on the stage's.
+        let node = self.extra.iter().map(|(name, us)| {
+            let tier = ["_attention", "_link", "_merge"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix).map(|t| format!("tier/{t}/{}", &suffix[1..])));
+            let name = match tier {
+                Some(t) => t,
+                None if matches!(&**name, "migration" | "kv_write") => format!("migration/{name}"),
+                None => name.to_string(),
+            };
+            (name, *us)
+        });
+        gpu.chain(node).filter(|&(_, us)| us != 0.0).collect()
     }
 }
 

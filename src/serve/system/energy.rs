@@ -71,9 +71,7 @@ impl EnergyConstants {
     pub fn preset() -> &'static EnergyConstants {
         static C: OnceLock<EnergyConstants> = OnceLock::new();
         // Compiled in; the unit tests load it, so a broken file fails them first.
-        C.get_or_init(|| {
-            serde_saphyr::from_str(ENERGY_YAML).unwrap_or_else(|e| panic!("{ENERGY_FILE}: {e}"))
-        })
+        C.get_or_init(|| serde_saphyr::from_str(ENERGY_YAML).unwrap_or_else(|e| panic!("{ENERGY_FILE}: {e}")))
     }
 
     /// These constants with `o` applied (a tier entry replaces the preset's entry).
@@ -176,7 +174,8 @@ mod tests {
             c.tier(t).expect(t);
         }
         assert!(c.tier("TAPE").unwrap_err().contains("TAPE"));
-        let o: EnergyOverrides = serde_saphyr::from_str("gpu: {prefill_w: 1, decode_w: 2, idle_w: -3}").expect("parses");
+        let o: EnergyOverrides =
+            serde_saphyr::from_str("gpu: {prefill_w: 1, decode_w: 2, idle_w: -3}").expect("parses");
         assert!(c.with(&o).validate().unwrap_err().contains("gpu.idle_w"));
         assert!(serde_saphyr::from_str::<EnergyOverrides>("bogus: 1").is_err());
     }

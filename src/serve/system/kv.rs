@@ -473,7 +473,10 @@ impl KvManager {
                 }
             }
             if count != p.count || att != p.attended {
-                return Err(format!("slot {s}: counts {:?}/{:?}, positions say {count:?}/{att:?}", p.count, p.attended));
+                return Err(format!(
+                    "slot {s}: counts {:?}/{:?}, positions say {count:?}/{att:?}",
+                    p.count, p.attended
+                ));
             }
         }
         if used != self.used {

@@ -104,7 +104,8 @@ impl NodeSpec {
         for (i, (t, &n)) in self.tiers.iter().zip(&self.devices).enumerate() {
             let bytes = if i == 0 && self.gpu_hbm() {
                 let budget = self.gpu.memory_bytes() as f64 * self.gpu_memory_utilization;
-                let per_gpu = budget - model.weight_bytes() as f64 / f64::from(self.gpus()) - self.reserved_bytes_per_gpu as f64;
+                let per_gpu =
+                    budget - model.weight_bytes() as f64 / f64::from(self.gpus()) - self.reserved_bytes_per_gpu as f64;
                 if per_gpu <= 0.0 {
                     return Err(format!(
                         "{} does not fit: {} GPUs of {} MiB at utilisation {} hold {:.1} GB of weights per GPU plus {} reserved bytes",
@@ -242,16 +243,22 @@ impl<'a> ServingNode<'a> {
             let last = rate[tiers - 1];
             rate.iter().map(|r| r / last).collect::<Vec<f64>>()
         });
-        let policy =
-            KvPolicy { capacity: capacity.clone(), sparse: sparse.then_some(locality), target: target.clone(), swap_budget };
+        let policy = KvPolicy {
+            capacity: capacity.clone(),
+            sparse: sparse.then_some(locality),
+            target: target.clone(),
+            swap_budget,
+        };
         let keys: Vec<String> = spec.keys()[..tiers].to_vec();
         let mut parts: Vec<Arc<str>> = Vec::new();
         if kind.pim() {
             for k in &keys {
-                parts.push(Arc::from(k.as_str()));
+                parts.push(Arc::from(format!("{k}_attention")));
                 parts.push(Arc::from(format!("{k}_link")));
             }
-            parts.extend(["merge", "migration", "kv_write"].map(Arc::from));
+            // The tiers' partials merge in the first tier's RUs.
+            parts.push(Arc::from(format!("{}_merge", keys[0])));
+            parts.extend(["migration", "kv_write"].map(Arc::from));
         } else {
             parts.extend(keys[1..].iter().map(|k| Arc::from(format!("offload_{k}"))));
         }
@@ -315,7 +322,8 @@ impl<'a> ServingNode<'a> {
             }
         }
         r.migrated_per_step = r.migrated_positions as f64 / steps;
-        r.migrated_fraction_per_step = if self.stored_sum > 0.0 { r.migrated_positions as f64 / self.stored_sum } else { 0.0 };
+        r.migrated_fraction_per_step =
+            if self.stored_sum > 0.0 { r.migrated_positions as f64 / self.stored_sum } else { 0.0 };
         let gpus = f64::from(self.spec.gpus());
         r.energy.gpu_j += (gpus * elapsed_s - self.gpu_busy_s).max(0.0) * self.energy.gpu.idle_w;
         for t in 0..self.tiers {
@@ -449,14 +457,18 @@ impl<'a> ServingNode<'a> {
         }
         self.report.energy.migration_j += migration_j;
         self.report.energy.links_j += link_j + write_j;
-        StageExtra { parts_us: parts, stage_us: gpu.total_us() + attention_us + (overlapped_us - attention_us).max(0.0) }
+        StageExtra {
+            parts_us: parts,
+            stage_us: gpu.total_us() + attention_us + (overlapped_us - attention_us).max(0.0),
+        }
     }
 
     fn offload_stage(&mut self, kv: &StepKv, gpu: &IterationTime) -> StageExtra {
         let layers = f64::from(gpu.layers);
         let m = &self.model;
         // One layer's K and V of a position, on one GPU (its share of the KV heads).
-        let per_layer = 2.0 * f64::from((m.kv_heads / self.spec.tp).max(1)) * f64::from(m.head_dim) * f64::from(m.dtype_bytes);
+        let per_layer =
+            2.0 * f64::from((m.kv_heads / self.spec.tp).max(1)) * f64::from(m.head_dim) * f64::from(m.dtype_bytes);
         let gpus = f64::from(self.spec.gpus());
         let mut xfer_us = 0.0;
         let mut parts = Vec::new();
@@ -471,7 +483,8 @@ impl<'a> ServingNode<'a> {
             self.report.energy.offload_j +=
                 all_gpus * (self.tier_energy(t).1 + j_per_byte(self.energy.links.pcie_pj_per_bit));
         }
-        let gpu_layer_us = if layers > 0.0 { (gpu.dense_us + gpu.attention_us + gpu.all_reduce_us) / layers } else { 0.0 };
+        let gpu_layer_us =
+            if layers > 0.0 { (gpu.dense_us + gpu.attention_us + gpu.all_reduce_us) / layers } else { 0.0 };
         StageExtra { parts_us: parts, stage_us: gpu.total_us() + layers * (xfer_us - gpu_layer_us).max(0.0) }
     }
 }
