@@ -1,6 +1,8 @@
 # pam: entry points. `bash scripts/setup.sh` first on a new machine (the README's commands do).
 #
-#   make run      build, then run the default scenario with waveforms into out/pu_smoke
+#   make run      build, then the flagship comparison: LLaMA3-70B on a DGX-H100-class node serving
+#                 the Azure conversation trace, every system side by side (out/serve_llama3_70b_conv)
+#   make run-rtl  build, then the default RTL scenario with waveforms into out/pu_smoke
 #   make test     everything CI checks: RTL lint, rustfmt, clippy, unit and integration tests,
 #                 the hardware regression (fp, datapath, device, system; JUnit in out/), GTKWave
 #                 views, the synthesis check
@@ -11,6 +13,7 @@
 CARGO    ?= cargo
 PAM      := target/release/pam
 SCENARIO ?= scenarios/pu_smoke.yaml
+SERVE    ?= scenarios/serve_llama3_70b_conv.yaml
 OUT      ?= out
 # Regression sizes; `make regress DATAPATH_SEEDS=20000` for a long run.
 FP_SEEDS       ?= 50
@@ -18,7 +21,7 @@ DATAPATH_SEEDS ?= 2000
 DEVICE_SEEDS   ?= 500
 SYSTEM_SEEDS   ?= 200
 
-.PHONY: setup build run test lint fmt clippy unit regress waves-check bench synth clean
+.PHONY: setup build run run-rtl test lint fmt clippy unit regress waves-check bench synth clean
 
 setup:
 	bash scripts/setup.sh
@@ -27,6 +30,9 @@ build:
 	$(CARGO) build --release --locked
 
 run: build
+	$(PAM) serve $(SERVE) --out $(OUT)/$(basename $(notdir $(SERVE)))
+
+run-rtl: build
 	$(PAM) run $(SCENARIO) --out $(OUT)/$(basename $(notdir $(SCENARIO))) --waves
 
 test: lint fmt clippy unit regress waves-check synth
@@ -59,6 +65,7 @@ bench: build
 	$(PAM) bench mapping
 	$(PAM) bench policies
 	$(PAM) bench migration
+	$(PAM) bench serve
 
 synth: build
 	scripts/synth.sh $(PAM)

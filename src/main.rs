@@ -223,6 +223,20 @@ enum BenchCmd {
         #[arg(long)]
         no_prefix_caching: bool,
     },
+    /// The serving simulator's own speed and memory at full size: one system of a serving
+    /// scenario at its largest load point (host seconds, iterations and simulated tokens per
+    /// host second, token positions managed, peak resident memory).
+    Serve {
+        #[arg(default_value = "scenarios/serve_llama3_70b_arxiv.yaml")]
+        scenario: PathBuf,
+        #[arg(long, default_value = "pam")]
+        system: String,
+        #[arg(long, value_parser = parse_seed)]
+        seed: Option<u64>,
+        /// Calibration cache (default: $PAM_CACHE, else .cache/pam).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
     /// Simulated PU cycles per second: Rust host vs a plain C++ Verilator testbench.
     Pu {
         #[arg(long, default_value_t = 16)]
@@ -500,6 +514,30 @@ fn real_main() -> anyhow::Result<bool> {
         Cmd::Bench { what: BenchCmd::Validate { profile, trace, measured, gpu, out, no_prefix_caching } } => {
             bench_validate(&profile, &trace, &measured, &gpu, out.as_deref(), no_prefix_caching)
         }
+        Cmd::Bench { what: BenchCmd::Serve { scenario, system, seed, cache } } => {
+            let sc = Scenario::load_with_seed(&scenario, seed)?;
+            let seed = seed.or(sc.seed).unwrap_or(pam::serve::DEFAULT_SEED);
+            let s = sc.serving.as_ref().with_context(|| format!("{}: no `serving` section", scenario.display()))?;
+            let b = pam::serve::command::bench(s, &system, seed, &cache_dir(cache))?;
+            println!("pam bench serve {} --system {system}: {}", scenario.display(), b.point);
+            println!("  calibration (cached or measured): {:>8.2} s", b.calibration_s);
+            println!(
+                "  serving loop                   : {:>8.2} s host for {:.1} s simulated ({:.0}x real time)",
+                b.host_s,
+                b.simulated_s,
+                b.simulated_s / b.host_s
+            );
+            println!("  iterations                     : {:>8} ({:.0} per host second)", b.iterations, b.iterations as f64 / b.host_s);
+            println!(
+                "  tokens                         : {:>8} output, {} prompt ({:.0} simulated tokens per host second)",
+                b.output_tokens,
+                b.prompt_tokens,
+                (b.output_tokens + b.prompt_tokens) as f64 / b.host_s
+            );
+            println!("  token positions at the peak    : {:>8} (one KV-manager entry each)", b.peak_positions);
+            println!("  peak resident memory           : {:>8.1} MB", b.peak_rss_mb);
+            Ok(true)
+        }
         Cmd::Bench { what: BenchCmd::Pu { lanes, dim, tokens, repeats, seed } } => {
             println!(
                 "pam bench pu: {lanes} lanes, head dim {dim}, {tokens} tokens, {repeats} repeats per round, best of {} \
@@ -523,6 +561,11 @@ fn real_main() -> anyhow::Result<bool> {
             Ok(true)
         }
     }
+}
+
+/// The calibration cache: the flag, else $PAM_CACHE, else .cache/pam.
+fn cache_dir(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| std::env::var_os("PAM_CACHE").map(PathBuf::from)).unwrap_or_else(|| ".cache/pam".into())
 }
 
 /// `pam bench validate`: the measured vLLM run's requests served GPU-only on the profile.

@@ -136,3 +136,61 @@ pub fn serve(s: &Serving, o: &ServeOptions) -> Result<Vec<SystemResult>, ServeEr
     );
     Ok(results)
 }
+
+/// What `pam bench serve` measures.
+pub struct ServeBench {
+    /// The load point run.
+    pub point: String,
+    pub calibration_s: f64,
+    pub host_s: f64,
+    pub simulated_s: f64,
+    pub iterations: u64,
+    pub output_tokens: u64,
+    pub prompt_tokens: u64,
+    pub peak_positions: u64,
+    pub peak_rss_mb: f64,
+}
+
+/// Peak resident memory of this process, MB (Linux `VmHWM`; 0 elsewhere).
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Serves `system` (a label of the section) at the section's largest load point, timed.
+pub fn bench(s: &Serving, system: &str, seed: u64, cache: &Path) -> Result<ServeBench, ServeError> {
+    let run_spec = s.systems.iter().find(|r| r.label() == system).ok_or_else(|| {
+        let labels: Vec<String> = s.systems.iter().map(|r| r.label()).collect();
+        ServeError::Setup(format!("--system {system}: not in the scenario; allowed: {}", labels.join(", ")))
+    })?;
+    let t = Instant::now();
+    let timing = run::pim_timing(s, cache, seed)?;
+    let calibration_s = t.elapsed().as_secs_f64();
+    let gpu = run::gpu_backend(s)?;
+    let (workload, engine, batch) = run::load_points(s)?.pop().ok_or_else(|| ServeError::Setup("no load point".into()))?;
+    let t = Instant::now();
+    let r = run::run_system(s, *run_spec, &workload, &engine, batch, gpu.as_ref(), &timing, seed)?;
+    let host_s = t.elapsed().as_secs_f64();
+    let e = &r.summary.engine;
+    Ok(ServeBench {
+        point: format!(
+            "{} requests{}, {} on {}",
+            workload.len(),
+            batch.map_or(String::new(), |b| format!(" (offline batch {b})")),
+            s.model.name,
+            s.node.gpu.name
+        ),
+        calibration_s,
+        host_s,
+        simulated_s: e.elapsed_s,
+        iterations: e.iterations,
+        output_tokens: e.output_tokens,
+        prompt_tokens: e.prompt_tokens,
+        peak_positions: r.node.tiers.values().map(|t| t.peak_positions).sum(),
+        peak_rss_mb: peak_rss_mb(),
+    })
+}

@@ -185,6 +185,7 @@ struct TierCost {
 /// The node model of one system.
 pub struct ServingNode<'a> {
     kind: SystemKind,
+    sparse: bool,
     spec: NodeSpec,
     model: ModelShape,
     /// The tiers this system uses (attacc: the first only).
@@ -235,9 +236,7 @@ impl<'a> ServingNode<'a> {
             let rate: Vec<f64> = (0..tiers)
                 .map(|t| {
                     let tt = &timing.tiers[t];
-                    let n = 1u64 << 20;
-                    let load = TierLoad { token_vectors: n, busiest_pu: n.div_ceil(tt.pus_per_device()), group };
-                    n as f64 / tt.device_ps(&load) * spec.devices[t] as f64
+                    tt.node_token_vectors_per_s(group) / tt.devices() as f64 * spec.devices[t] as f64
                 })
                 .collect();
             let last = rate[tiers - 1];
@@ -284,6 +283,7 @@ impl<'a> ServingNode<'a> {
         };
         Ok(ServingNode {
             kind,
+            sparse,
             spec: spec.clone(),
             model: model.clone(),
             tiers,
@@ -383,7 +383,15 @@ impl<'a> ServingNode<'a> {
             let mu = busiest as f64 / pus as f64;
             ((mu + (2.0 * mu * (pus as f64).ln()).sqrt()).ceil() as u64).clamp(busiest.div_ceil(pus), busiest)
         };
-        let device = tt.device_ps(&TierLoad { token_vectors: busiest, busiest_pu, group });
+        let load = TierLoad { token_vectors: busiest, busiest_pu, group };
+        // Sparse attention draws its positions among those stored: they touch more rows
+        // (pages) than packed ones.
+        let device = if self.sparse {
+            let stored = self.kv.used()[t] * kvh / devices;
+            tt.device_ps_sparse(&load, stored)
+        } else {
+            tt.device_ps(&load)
+        };
         let merge = if self.kind.pamattention() { tt.merge_ps(devices, group) } else { 0.0 };
         // Per request and query head: the FP16 query out, O in FP32 and (m, l) back. Under TP a
         // device holds the KV heads of one GPU's share, so it sees that share of the queries.
