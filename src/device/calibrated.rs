@@ -172,7 +172,8 @@ fn features(
     [1.0, a, b, busiest_pu, g.saturating_sub(1) as f64]
 }
 
-/// Least squares with a tiny ridge (the DRAM features can be nearly collinear).
+/// Least squares with a tiny ridge (the DRAM features can be nearly collinear); also the
+/// full-size model's fit (`crate::serve::pim`).
 pub fn fit(rows: &[[f64; TERMS]], ys: &[f64]) -> [f64; TERMS] {
     let mut a = [[0.0; TERMS + 1]; TERMS];
     for (x, y) in rows.iter().zip(ys) {
@@ -211,19 +212,7 @@ impl Calibration {
     /// `own_pu_clock`, as the system runs them) and fits the time model. `seed` draws the
     /// tokens, subsets and groups.
     pub fn measure(preset: &TierPreset, dim: usize, own_pu_clock: bool, seed: u64) -> Result<Self, SimError> {
-        Self::measure_at(preset, dim, own_pu_clock, None, seed)
-    }
-
-    /// As [`Self::measure`], with reads at most every `gap` clocks (`None`: the memory's own
-    /// rate; the full-size model of `crate::serve::pim` calibrates at the compute cap's gap).
-    pub fn measure_at(
-        preset: &TierPreset,
-        dim: usize,
-        own_pu_clock: bool,
-        gap: Option<u32>,
-        seed: u64,
-    ) -> Result<Self, SimError> {
-        let mut dev = if own_pu_clock { preset.open_with_pu_clock(gap)? } else { preset.open(gap)? };
+        let mut dev = if own_pu_clock { preset.open_with_pu_clock(None)? } else { preset.open(None)? };
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut placer = preset.placer(dim)?;
         // Tokens over as many rows and pages as a decode run's churn spreads them, at most

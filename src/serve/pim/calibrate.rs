@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{apply, device_levels, pipeline_ps, Geometry, RuLine};
 use super::PimError;
-use crate::device::calibrated::{Calibration, CHECK_RUNS, FIT_RUNS, MAX_GROUP, TERMS};
+use crate::device::calibrated::{CHECK_RUNS, FIT_RUNS, MAX_GROUP, TERMS};
 use crate::device::order::flash_pages;
 use crate::device::stimulus::write_random_tokens;
 use crate::device::tier::TierPreset;
@@ -32,9 +32,13 @@ pub struct DeviceFit {
     pub gap: u32,
     /// Tokens the fitted device held.
     pub tokens: usize,
-    /// ps = coef . [1, a, b, c, g - 1] (`device::calibrated`).
+    /// Refresh-free stream time (ps) = coef . [1, a, b, c, 0] ([`Geometry::features`]; the
+    /// merges are timed by the RU fit, so there is no group term: the last coefficient is
+    /// the time a refresh costs, fitted on the refreshes each run met).
     pub coef: [f64; TERMS],
-    /// The fitted device's RU share as `Calibration` measured it: g = 1, each further query.
+    /// Stream time with refreshes over without ([`refresh_factor`]).
+    pub refresh: f64,
+    /// The fitted device's RU share as its runs measured it: g = 1, each further query.
     pub reduce_ps: [f64; 2],
     /// Held-out RTL runs of the fitted device: largest, mean and summed |error|.
     pub max_rel_err: f64,
@@ -47,12 +51,11 @@ pub struct DeviceFit {
 impl DeviceFit {
     /// Predicted time (ps) of a device of geometry `target` (`rtl`: a Verilated one, merging
     /// as `PimDevice` does; else a full-size one with `device_rus` device-level RUs) over `n`
-    /// token-vectors for `g` queries, from the fit on `fitted`: the fitted terms at the
-    /// target's features, the fitted device's merge pipeline replaced by the target's.
+    /// token-vectors for `g` queries: the fitted stream at the target's features, refreshes in
+    /// expectation, plus the target's merge pipeline.
     #[allow(clippy::too_many_arguments)]
     pub fn predict(
         &self,
-        fitted: &Geometry,
         target: &Geometry,
         rtl: bool,
         device_rus: u64,
@@ -64,10 +67,12 @@ impl DeviceFit {
         if n == 0 {
             return 0.0;
         }
-        let base = apply(&self.coef, &target.features(n, busiest_pu, stored, g));
-        let merges =
-            |geo: &Geometry, rtl: bool| pipeline_ps(&device_levels(geo, rtl, device_rus, &self.ru, g), &self.ru, g);
-        (base - merges(fitted, true) + merges(target, rtl)).max(0.0)
+        let mut x = target.features(n, busiest_pu, stored, g);
+        // The last slot holds the group size; its coefficient is the cost of a refresh, which
+        // `refresh` applies in expectation.
+        x[TERMS - 1] = 0.0;
+        let stream = apply(&self.coef, &x).max(0.0) * self.refresh;
+        stream + pipeline_ps(&device_levels(target, rtl, device_rus, &self.ru, g), &self.ru, g)
     }
 }
 
@@ -221,25 +226,9 @@ pub fn calibrate_tier(
     let first = scaled.first().ok_or_else(|| PimError::NoScaled { tier: reference.name().to_string() })?;
     let gap = cap_gap(first, reference)?;
     let ru = measure_ru(first.pu_lanes(), first.pu_clock_mhz(), dim, seed ^ 0x52_55)?;
-    let fit = if first.as_flash().is_some() {
-        fit_flash(first, dim, gap, ru, seed)?
-    } else {
-        let cal = Calibration::measure_at(first, dim, true, Some(gap), seed)
-            .map_err(rtl(format!("calibrating {} at head dimension {dim}", first.name())))?;
-        DeviceFit {
-            scaled: first.name().to_string(),
-            gap,
-            tokens: cal.tokens,
-            coef: cal.coef,
-            reduce_ps: cal.reduce_ps,
-            max_rel_err: cal.max_rel_err,
-            mean_rel_err: cal.mean_rel_err,
-            total_rel_err: cal.total_rel_err,
-            ru,
-        }
-    };
+    let fit = fit_device(first, dim, gap, ru, seed)?;
     let check = match scaled.get(1) {
-        Some(second) => Some(check_geometry(&fit, first, second, reference, dim, seed ^ 0xC4EC)?),
+        Some(second) => Some(check_geometry(&fit, second, reference, dim, seed ^ 0xC4EC)?),
         None => None,
     };
     Ok(TierCalibration {
@@ -250,16 +239,23 @@ pub fn calibrate_tier(
     })
 }
 
-/// The flash fit, on features of the channel pipeline ([`super::model::channel_pipeline_ns`]):
-/// `Calibration`'s flash terms add the busiest die's array time to the busiest channel's
-/// transfers, which fits a device whose channels wait for page reads (`ssd-s`, 2 dies a
-/// channel) but not one whose bus is the bound (4 dies a channel, as the reference): the
-/// second-geometry check put that extrapolation up to 36% high. Runs as `Calibration`'s
-/// ([`FIT_RUNS`] fitted, [`CHECK_RUNS`] held out, g = 1..=4 in turn, sizes log-uniform), cold,
-/// half packed and half sparse (a random subset), each with the features of its pages as
-/// placed (a few random tokens can land on one die: the expectation the model uses at full
-/// size is for many).
-fn fit_flash(first: &TierPreset, dim: usize, gap: u32, ru: RuLine, seed: u64) -> Result<DeviceFit, PimError> {
+/// The device fit on `first`: [`FIT_RUNS`] fitted and [`CHECK_RUNS`] held-out RTL runs
+/// (g = 1..=4 in turn, sizes log-uniform up to the device's tokens, half packed and half a
+/// random subset, cold), each with the features of its tokens as placed (what
+/// [`Geometry::features`] gives in expectation at any geometry). The time the RUs take is
+/// known from the RU fit and taken out of every run before fitting, so the group size needs
+/// no fitted term (the fitted `(g - 1)` coefficient is 0): the check at g = 8 tests that.
+/// A DRAM run's refreshes are a fitted term (ps per refresh, in the fourth slot of the
+/// coefficients, whose feature is 0 at prediction); a prediction applies refreshes in
+/// expectation, one every tREFI ([`DeviceFit::refresh`]).
+///
+/// Why not [`Calibration::measure`]'s fit: its flash terms add the busiest die's array time
+/// to the busiest channel's transfers, which fits a device whose channels wait for page reads
+/// (`ssd-s`, 2 dies a channel) but not one whose bus is the bound (4 dies, as the reference):
+/// the check put `ssd-s2` at up to 1.36x its RTL time. Its DRAM `(g - 1)` term, fitted
+/// among refresh spikes of tRFC on runs of a microsecond, came out near 0 or negative at
+/// d = 64 and the check at g = 8 read 0.55x the RTL.
+fn fit_device(first: &TierPreset, dim: usize, gap: u32, ru: RuLine, seed: u64) -> Result<DeviceFit, PimError> {
     let what = |s: &str| format!("calibrating {} at head dimension {dim}: {s}", first.name());
     let geo =
         Geometry::of(first, dim).map_err(|message| PimError::Geometry { preset: first.name().to_string(), message })?;
@@ -269,26 +265,36 @@ fn fit_flash(first: &TierPreset, dim: usize, gap: u32, ru: RuLine, seed: u64) ->
     let mut placer = balanced_placer(first, dim)?;
     let stored = place_and_write(&mut dev, &mut rng, &mut placer, m, dim).map_err(rtl(what("writing tokens")))?;
     let (mut xs, mut ys, mut reduce) = (Vec::new(), Vec::new(), [Vec::new(), Vec::new()]);
+    let mut held_out = Vec::new();
     for i in 0..FIT_RUNS + CHECK_RUNS {
         let g = 1 + (i % MAX_GROUP) as u32;
         let n = (((m as f64).ln() * rng.random::<f64>()).exp().round() as usize).clamp(1, m);
-        let (tokens, sparse) = if rng.random_bool(0.5) {
-            (stored[..n].to_vec(), None)
+        let tokens: Vec<PhysLoc> = if rng.random_bool(0.5) {
+            stored[..n].to_vec()
         } else {
-            (sample(&mut rng, m, n).into_iter().map(|j| stored[j]).collect(), Some(m as u64))
+            sample(&mut rng, m, n).into_iter().map(|j| stored[j]).collect()
         };
+        let before = dev.counts().refresh;
         let run = run_cold(&mut dev, &mut rng, &tokens, g, dim).map_err(rtl(what("a run")))?;
-        let _ = sparse;
-        xs.push(flash_features(first, &geo, &tokens, g));
-        ys.push(run.ps as f64);
+        let refreshes = (dev.counts().refresh - before) as f64;
         if g <= 2 {
             reduce[g as usize - 1].push(run.reduce_ps as f64);
         }
+        let merges = pipeline_ps(&device_levels(&geo, true, 1, &ru, g), &ru, g);
+        let x = placed_features(first, &geo, &tokens, dim);
+        if i < FIT_RUNS {
+            xs.push([x[0], x[1], x[2], x[3], refreshes]);
+            ys.push(run.ps as f64 - merges);
+        } else {
+            held_out.push((x, merges, run.ps as f64));
+        }
     }
-    let coef = crate::device::calibrated::fit(&xs[..FIT_RUNS], &ys[..FIT_RUNS]);
-    let pred: Vec<f64> = xs[FIT_RUNS..].iter().map(|x| apply(&coef, x)).collect();
-    let meas = &ys[FIT_RUNS..];
-    let errs: Vec<f64> = pred.iter().zip(meas).map(|(p, y)| (p - y).abs() / y.max(1.0)).collect();
+    let coef = crate::device::calibrated::fit(&xs, &ys);
+    let refresh = refresh_factor(first, coef[4]);
+    // Held out as a serving run sees them: refreshes in expectation.
+    let pred: Vec<f64> = held_out.iter().map(|(x, merges, _)| apply(&coef, x) * refresh + merges).collect();
+    let meas: Vec<f64> = held_out.iter().map(|h| h.2).collect();
+    let errs: Vec<f64> = pred.iter().zip(&meas).map(|(p, y)| (p - y).abs() / y.max(1.0)).collect();
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let (sp, sy) = (pred.iter().sum::<f64>(), meas.iter().sum::<f64>());
     Ok(DeviceFit {
@@ -296,6 +302,7 @@ fn fit_flash(first: &TierPreset, dim: usize, gap: u32, ru: RuLine, seed: u64) ->
         gap,
         tokens: m,
         coef,
+        refresh,
         reduce_ps: [mean(&reduce[0]), mean(&reduce[1]) - mean(&reduce[0])],
         max_rel_err: errs.iter().copied().fold(0.0, f64::max),
         mean_rel_err: mean(&errs),
@@ -304,9 +311,30 @@ fn fit_flash(first: &TierPreset, dim: usize, gap: u32, ru: RuLine, seed: u64) ->
     })
 }
 
+/// Wall time over refresh-free time of a DRAM stream that loses `per_refresh_ps` (fitted: tRFC
+/// and the precharge before it) every tREFI (flash: 1).
+pub fn refresh_factor(p: &TierPreset, per_refresh_ps: f64) -> f64 {
+    p.as_dram().map_or(1.0, |d| {
+        let lost = (per_refresh_ps / (d.timing.refi as f64 * d.tck_ps)).clamp(0.0, 0.5);
+        1.0 / (1.0 - lost)
+    })
+}
+
+/// The features of a run over `tokens` as placed: DRAM rows opened, (row, column) slots
+/// streamed and the busiest PU's tokens; flash as [`flash_features`].
+fn placed_features(p: &TierPreset, geo: &Geometry, tokens: &[PhysLoc], dim: usize) -> [f64; TERMS] {
+    if p.as_flash().is_some() {
+        return flash_features(p, geo, tokens);
+    }
+    let rows: std::collections::HashSet<u32> = tokens.iter().map(|l| l.row).collect();
+    let slots: std::collections::HashSet<(u32, u32)> = tokens.iter().map(|l| (l.row, l.col)).collect();
+    let busiest = p.stream_order(tokens, dim).iter().map(Vec::len).max().unwrap_or(0);
+    [1.0, rows.len() as f64, slots.len() as f64, busiest as f64, 0.0]
+}
+
 /// The flash features of a run over `tokens` as placed (what [`Geometry::features`] takes
 /// in expectation): the busiest channel's pipeline over its actual pages, its tokens.
-fn flash_features(p: &TierPreset, geo: &Geometry, tokens: &[PhysLoc], g: u32) -> [f64; TERMS] {
+fn flash_features(p: &TierPreset, geo: &Geometry, tokens: &[PhysLoc]) -> [f64; TERMS] {
     let (Some(f), Geometry::Flash { t_r_ns, token_ns, .. }) = (p.as_flash(), geo) else {
         return [0.0; TERMS];
     };
@@ -323,7 +351,7 @@ fn flash_features(p: &TierPreset, geo: &Geometry, tokens: &[PhysLoc], g: u32) ->
         worst = worst.max(bus);
         busiest = busiest.max(pages.iter().map(|(_, t)| t.len()).sum());
     }
-    [1.0, worst, busiest as f64, 0.0, g.saturating_sub(1) as f64]
+    [1.0, worst, busiest as f64, 0.0, 0.0]
 }
 
 /// Writes `m` random tokens where `placer` puts them; returns their places in order.
@@ -356,21 +384,16 @@ fn run_cold(
 }
 
 /// Runs the RTL of `second` at several token counts and group sizes, packed and sparse, next
-/// to what the fit on `first` predicts for that geometry.
+/// to what the fit (on the tier's first geometry) predicts for that geometry.
 fn check_geometry(
     fit: &DeviceFit,
-    first: &TierPreset,
     second: &TierPreset,
     reference: &TierPreset,
     dim: usize,
     seed: u64,
 ) -> Result<GeometryCheck, PimError> {
-    let geo_err = |p: &TierPreset| {
-        let name = p.name().to_string();
-        move |message| PimError::Geometry { preset: name, message }
-    };
-    let fitted = Geometry::of(first, dim).map_err(geo_err(first))?;
-    let target = Geometry::of(second, dim).map_err(geo_err(second))?;
+    let target = Geometry::of(second, dim)
+        .map_err(|message| PimError::Geometry { preset: second.name().to_string(), message })?;
     let gap = cap_gap(second, reference)?;
     let what = |s: &str| format!("checking {} at head dimension {dim}: {s}", second.name());
     let mut dev = second.open_with_pu_clock(Some(gap)).map_err(rtl(what("opening the device")))?;
@@ -397,7 +420,7 @@ fn check_geometry(
         let n = tokens.len() as u64;
         // What a caller knows from its placement: the busiest PU's tokens.
         let busiest = second.stream_order(&tokens, dim).iter().map(Vec::len).max().unwrap_or(0) as u64;
-        let predicted = fit.predict(&fitted, &target, true, 1, n, busiest, sparse, g);
+        let predicted = fit.predict(&target, true, 1, n, busiest, sparse, g);
         points.push(CheckPoint {
             tokens: n,
             group: g,

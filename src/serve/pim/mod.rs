@@ -9,13 +9,15 @@
 //! `reference:` is the tier), extrapolated by geometry, and the extrapolation is checked
 //! against the RTL of a second Verilated geometry (`hbm-s2`, `ddr-s2`, `lp5-s2`, `ssd-s2`).
 //! [`PimTiming::load_or_calibrate`] measures (or loads from the disk cache, [`cache`]):
-//! 1. the device fit: 48 fitted and 16 held-out RTL runs of local attention for query groups
-//!    1..=4, PUs on their own clock, reads spaced by the compute cap, fitting
-//!    `ps = c0 + c1 a + c2 b + c3 c + c4 (g - 1)`. DRAM: the runs and features of
-//!    [`crate::device::calibrated::Calibration::measure_at`] (random subsets, a = rows
-//!    opened, b = column slots streamed, c = tokens of the busiest PU). Flash: runs of its own
-//!    ([`calibrate`]'s `fit_flash`: packed and sparse, cold), a = the busiest channel's
-//!    pipeline time ([`model::channel_pipeline_ns`]), b = its tokens, c unused (see below);
+//! 1. the device fit (`calibrate::fit_device`): 48 fitted and 16 held-out RTL runs of local
+//!    attention for query groups 1..=4, PUs on their own clock, reads spaced by the compute
+//!    cap, packed and random subsets, cold; the merge pipeline (from the RU fit) is taken out
+//!    of each run and the rest fitted as `ps = c0 + c1 a + c2 b + c3 c`, the terms of
+//!    [`crate::device::calibrated`] for DRAM (a = rows opened, b = column slots streamed, c =
+//!    tokens of the busiest PU); for flash a = the busiest channel's pipeline time
+//!    ([`model::channel_pipeline_ns`]), b = its tokens, no c (see below). A DRAM run's
+//!    refreshes are a fitted term too, applied in expectation (one every tREFI). Why
+//!    not `Calibration::measure`'s own fit is said at `fit_device`: the check showed it;
 //! 2. the RU's merge time ([`calibrate::measure_ru`]): the Verilated `pam_ru` of the tier's
 //!    lanes on its PU clock merging 1..=64 partials, `cycles = r0 + r1 n`;
 //! 3. the check ([`calibrate::GeometryCheck`]): the second geometry in RTL, packed runs of
@@ -64,10 +66,11 @@
 //! * **Sparse loads** ([`TierTiming::device_ps_sparse`]): `n` drawn at random among `s`
 //!   stored token-vectors touch, in expectation, `1 - (1 - n/s)^k` of the stored slots /
 //!   rows / pages of `k` tokens each, instead of packing into the fewest.
-//! * **Merges.** The fitted constant and group terms hold the scaled device's RU pipeline
-//!   (every first-level RU merges its PUs' partials, then one device RU merges theirs, query
-//!   after query, the levels overlapping). The model subtracts that pipeline, computed from
-//!   the RU fit, and adds the full-size device's: the first-level RUs (bank group / channel),
+//! * **Merges.** A Verilated device merges in a pipeline (every first-level RU merges its
+//!   PUs' partials, then one device RU merges theirs, query after query, the levels
+//!   overlapping); the fit takes that pipeline, computed from the RU fit, out of every run,
+//!   and a prediction adds the target device's: at full size the first-level RUs (bank group
+//!   / channel),
 //!   then the fastest tree of the device's `device_rus` RUs (128 in an HBM logic die, 4 at a
 //!   DIMM buffer, 8 in a CXL or SSD controller) over the `channels x bank groups` (flash:
 //!   `channels`) partials, fan-in chosen for the least time. A pipeline of levels takes the
@@ -78,9 +81,9 @@
 //!
 //! # Group sizes above the calibrated 4 (LLaMA3-70B's g = 8)
 //! **Decision:** a PU holds all g query contexts (as `PimDevice` models it: g contexts side by
-//! side share each K/V beat), so g > 4 streams the KV once and the fitted `(g - 1)` term and
-//! the merge pipeline's per-query stage extrapolate linearly; no `ceil(g / 4)` passes. The
-//! check measures g = 8 in RTL at the second geometry, so this extrapolation is itself checked.
+//! side share each K/V beat), so g > 4 streams the KV once and only the merge pipeline grows,
+//! by its slowest level per query; no `ceil(g / 4)` passes. The check measures g = 8 in RTL at
+//! the second geometry, so this extrapolation is itself checked.
 //!
 //! # Links and migrations
 //! [`TierTiming::link_ps`] is the tier link's latency plus bytes over its bandwidth (query
@@ -192,7 +195,6 @@ impl TierTiming {
 
     fn predict(&self, load: &TierLoad, stored: Option<u64>) -> f64 {
         self.calibration.fit.predict(
-            &self.fitted,
             &self.geometry,
             false,
             self.preset.device_rus as u64,
@@ -458,12 +460,12 @@ fn report_tier(o: &mut String, t: &TierTiming) {
         provenance(t.cached, c.measure_s, &t.cache_file)
     );
     let terms = if p.as_flash().is_some() {
-        ["const", "per ns of channel pipeline", "per channel token", "(no PU term)", "per extra query"]
+        ["const", "per ns of channel pipeline", "per channel token", "(no PU term)", "per refresh (g: merges)"]
     } else {
-        ["const", "per row", "per slot", "per busiest-PU token", "per extra query"]
+        ["const", "per row", "per slot", "per busiest-PU token", "per refresh (g: merges)"]
     };
     let coef: Vec<String> = f.coef.iter().zip(terms).map(|(v, n)| format!("{:.1} ps {n}", v)).collect();
-    let _ = writeln!(o, "  fit ({} tokens): {}", f.tokens, coef.join(", "));
+    let _ = writeln!(o, "  fit ({} tokens): {}; refreshes x{:.4}", f.tokens, coef.join(", "), f.refresh);
     let _ = writeln!(
         o,
         "  held-out ({CHECK_RUNS} RTL runs of {}): mean |err| {:.2}%, max {:.2}%, summed {:.2}%",

@@ -1,0 +1,115 @@
+//! PIM time at full size (SERVING-SPEC §8, `pam::serve::pim`): the fit on each tier's first
+//! Verilated geometry, extrapolated to its second, predicts that geometry's RTL; the disk
+//! cache returns what was measured; `pam calibrate` says when it read the cache.
+//!
+//! Tolerance of the extrapolation check, per RTL run: |predicted - RTL| at most 10% of the
+//! RTL time plus one DRAM refresh (tRFC). A run that meets a refresh takes about tRFC longer
+//! and the fit spreads refreshes over all runs (`device::calibrated`), so a short run can be
+//! off by a refresh (HBM: 350 ns on runs of 1.5 us); beyond that, the held-out runs of the
+//! fitted geometry itself are within a few percent, and 10% leaves room for the geometry
+//! change. Over all runs of a tier the mean of predicted / RTL must be within 5% of 1: what a
+//! serving run adds up.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use pam::serve::pim::{PimError, PimTiming, TierLoad};
+
+const TIERS: [&str; 4] = ["hbm3-5.2", "ddr4-3200", "lpddr5-6400-cxl", "ssd"];
+/// Head dimension 64 keeps the runs short; the check does not depend on it.
+const DIM: usize = 64;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pam-pim-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn the_extrapolated_fit_predicts_the_second_geometry_and_the_cache_returns_it() {
+    let dir = scratch("check");
+    let t = PimTiming::load_or_calibrate(&TIERS, DIM, &dir, 7).unwrap();
+    print!("{}", t.report());
+    assert!(!t.tiers.iter().any(|x| x.cached), "a fresh cache directory holds nothing");
+    for tier in &t.tiers {
+        let c = &tier.calibration;
+        let check = c.check.as_ref().unwrap_or_else(|| panic!("{}: no second geometry", c.reference));
+        assert!(check.points.len() >= 9 && check.points.iter().any(|p| p.group == 8));
+        let trfc_ps = tier.preset().as_dram().map_or(0.0, |d| d.timing.rfc as f64 * d.tck_ps);
+        for p in &check.points {
+            let allowed = 0.10 * p.measured_ps + trfc_ps;
+            assert!(
+                (p.predicted_ps - p.measured_ps).abs() <= allowed,
+                "{} on {}: {p:?} off by more than {allowed} ps",
+                c.reference,
+                check.scaled
+            );
+        }
+        assert!((check.mean_ratio - 1.0).abs() < 0.05, "{}: mean ratio {}", c.reference, check.mean_ratio);
+        // Full size: more tokens take longer, and g = 8 shares each K/V read.
+        let load = |n, g| TierLoad { token_vectors: n, busiest_pu: 0, group: g };
+        let (small, big) = (tier.device_ps(&load(1 << 12, 1)), tier.device_ps(&load(1 << 16, 1)));
+        assert!(small > 0.0 && big > small, "{}: {small} {big}", c.reference);
+        assert!(tier.device_ps(&load(1 << 16, 8)) < 2.0 * big);
+        assert_eq!(tier.device_ps(&load(0, 1)), 0.0);
+        assert!(tier.device_ps_sparse(&load(1 << 12, 1), 1 << 15) > small, "scattered tokens touch more rows");
+        assert!(tier.merge_ps(1, 8) == 0.0 && tier.merge_ps(40, 8) > tier.merge_ps(40, 1));
+        assert_eq!(tier.token_vector_bytes(), 4 * DIM as u64);
+    }
+    assert_eq!(t.migrations.len(), TIERS.len() * (TIERS.len() - 1));
+    let m = t.migrate_ps(2, 0, 1000, 320 << 10);
+    assert!(m > t.migrate_ps(2, 0, 100, 320 << 10) && m.is_finite());
+    assert_eq!(t.migrate_ps(1, 1, 1000, 1), 0.0);
+    assert!(t.migrate_ps(9, 0, 1, 1).is_infinite(), "a tier out of range is no panic");
+
+    // A corrupt file is measured again (same seed: same figures); the rest comes from disk.
+    let bad = &t.migrations[0].cache_file;
+    std::fs::write(bad, "{ truncated").unwrap();
+    let again = PimTiming::load_or_calibrate(&TIERS, DIM, &dir, 7).unwrap();
+    assert!(again.tiers.iter().all(|x| x.cached));
+    assert!(!again.migrations[0].cached && again.migrations[1..].iter().all(|m| m.cached));
+    for (a, b) in t.tiers.iter().zip(&again.tiers) {
+        assert_eq!(a.calibration, b.calibration, "a cache hit returns the measured coefficients");
+    }
+    for (a, b) in t.migrations.iter().zip(&again.migrations) {
+        assert_eq!(a.calibration.ps_per_token, b.calibration.ps_per_token);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_requests_are_errors() {
+    let dir = scratch("bad");
+    match PimTiming::load_or_calibrate(&["hbm-s"], DIM, &dir, 1) {
+        Err(PimError::UnknownTier { name, allowed }) => {
+            assert_eq!(name, "hbm-s");
+            assert!(allowed.iter().any(|a| a == "hbm3-5.2"), "{allowed:?}");
+        }
+        other => panic!("{:?}", other.map(|t| t.dim)),
+    }
+    assert!(matches!(PimTiming::load_or_calibrate(&["ssd"], 0, &dir, 1), Err(PimError::Dim { .. })));
+    assert!(matches!(PimTiming::load_or_calibrate(&[], DIM, &dir, 1), Err(PimError::NoTiers)));
+}
+
+#[test]
+fn pam_calibrate_says_when_it_read_the_cache() {
+    let dir = scratch("cli");
+    let run = || {
+        let o = Command::new(env!("CARGO_BIN_EXE_pam"))
+            .args(["calibrate", "--tiers", "hbm3-5.2", "--dim", "64", "--seed", "3", "--cache"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let first = run();
+    assert!(first.contains("check on hbm-s2") && first.contains("measured in"), "{first}");
+    assert!(first.contains("node") && !first.contains("all from the cache"), "{first}");
+    let second = run();
+    assert!(second.contains("cached: tier-hbm3-5.2") && second.contains("all from the cache"), "{second}");
+    let o = Command::new(env!("CARGO_BIN_EXE_pam")).args(["calibrate", "--tiers", "hbm-s"]).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a reference preset"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
