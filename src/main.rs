@@ -104,6 +104,9 @@ enum Cmd {
         #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
         seed: u64,
     },
+    /// Fuzzing campaign over the scenario parser and every trace reader: prints inputs,
+    /// accepted, rejected, crashed and slow per target; fails if any input crashed.
+    Fuzz(pam::fuzz::FuzzArgs),
     /// Benchmarks that print measured figures.
     Bench {
         #[command(subcommand)]
@@ -276,6 +279,7 @@ fn real_main() -> anyhow::Result<bool> {
             println!("  target split {} (scenario: target: [{}])", ws.join(" : "), ws.join(", "));
             Ok(true)
         }
+        Cmd::Fuzz(args) => Ok(pam::fuzz::cli(&args)?),
         Cmd::Tops => {
             for t in pam::rtl::model::Top::all() {
                 let params: Vec<String> = t.params.iter().map(|(k, v)| format!("-G{k}={v}")).collect();
