@@ -9,6 +9,11 @@
 #   make regress  the hardware regression alone
 #   make bench    the benchmarks (figures printed, nothing asserted)
 #   make synth    Yosys synthesis check of every block (no latches, cell counts; ~5 min)
+#   make fuzz     fuzzing campaign: 10^6 inputs over the scenario parser and every trace reader,
+#                 crash reproducers in out/fuzz/ (a few minutes; not part of make test, whose
+#                 tests/fuzz.rs runs 20,000 inputs); FUZZ_SEED=S repeats a campaign
+#   make fuzz-checked  the same on a build with integer-overflow checks (release wraps silently),
+#                 in target/checked (its first build Verilates again: ~30 min on 2 busy cores)
 
 CARGO    ?= cargo
 PAM      := target/release/pam
@@ -20,8 +25,9 @@ FP_SEEDS       ?= 50
 DATAPATH_SEEDS ?= 2000
 DEVICE_SEEDS   ?= 500
 SYSTEM_SEEDS   ?= 200
+FUZZ_INPUTS    ?= 1000000
 
-.PHONY: setup build run run-rtl test lint fmt clippy unit regress waves-check bench synth clean
+.PHONY: setup build run run-rtl test lint fmt clippy unit regress waves-check bench synth fuzz fuzz-checked clean
 
 setup:
 	bash scripts/setup.sh
@@ -69,6 +75,13 @@ bench: build
 
 synth: build
 	scripts/synth.sh $(PAM)
+
+fuzz: build
+	$(PAM) fuzz --inputs $(FUZZ_INPUTS) --out $(OUT)/fuzz $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+
+fuzz-checked:
+	CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true $(CARGO) build --release --locked --target-dir target/checked
+	target/checked/release/pam fuzz --inputs $(FUZZ_INPUTS) --out $(OUT)/fuzz $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
 clean:
 	$(CARGO) clean

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod datapath;
 pub mod device;
 pub mod error;
+pub mod fuzz;
 pub mod golden;
 pub mod kernel;
 pub mod kv;

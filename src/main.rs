@@ -139,6 +139,9 @@ enum Cmd {
         #[arg(long, value_parser = parse_seed, default_value_t = DEFAULT_SEED)]
         seed: u64,
     },
+    /// Fuzzing campaign over the scenario parser and every trace reader: prints inputs,
+    /// accepted, rejected, crashed and slow per target; fails if any input crashed.
+    Fuzz(pam::fuzz::FuzzArgs),
     /// Benchmarks that print measured figures.
     Bench {
         #[command(subcommand)]
@@ -347,6 +350,7 @@ fn real_main() -> anyhow::Result<bool> {
             print!("{}", pam::serve::pim::calibrate_command(&tiers, dim, cache.as_deref(), seed)?);
             Ok(true)
         }
+        Cmd::Fuzz(args) => Ok(pam::fuzz::cli(&args)?),
         Cmd::Tops => {
             for t in pam::rtl::model::Top::all() {
                 let params: Vec<String> = t.params.iter().map(|(k, v)| format!("-G{k}={v}")).collect();

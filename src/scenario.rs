@@ -261,6 +261,38 @@ pub const MAX_TILES: u64 = 256;
 pub const MAX_AMPLITUDE: f64 = 256.0;
 const LANES_BUILT: [u64; 2] = [16, 4];
 
+/// Largest scenario file: a scenario is a page of YAML; a file far bigger is a wrong file.
+pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
+
+/// The YAML parser's options for scenarios: YAML 1.2 booleans, and limits. A scenario has a
+/// few hundred nodes, so the limits are far below serde-saphyr's defaults (a million events)
+/// and refuse in milliseconds what would cost time or memory: alias bombs (aliases expand into
+/// events, all counted), deep nesting (a stack per level), huge scalars. `!include` stays off
+/// (the default: a scenario reads no other file).
+fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_events = 20_000;
+    budget.max_nodes = 10_000;
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_recorded_anchor_events = 20_000;
+    budget.max_recorded_anchor_bytes = 1 << 20;
+    budget.max_total_scalar_bytes = 1 << 20;
+    budget.max_depth = 16;
+    budget.flow_nesting_limit = 16;
+    budget.max_documents = 1;
+    budget.max_merge_keys = 100;
+    budget.max_inclusion_depth = 0;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = 20_000;
+    options.alias_limits.max_replay_stack_depth = 16;
+    // A scenario has no boolean field, and YAML 1.1's booleans break its untagged forms: in
+    // `target: {x: 4, y: 2}` the key `y` became `true`, so the {x, y} form never parsed.
+    options.strict_booleans = true;
+    options
+}
+
 /// Validates the raw scenario; every error names the file, line, column and field.
 struct Validator<'a> {
     file: &'a Path,
@@ -337,9 +369,13 @@ impl Validator<'_> {
         let drift = unit(&s.drift, "system.drift", 0.05, false)?;
         let fraction = unit(&s.fraction, "system.fraction", crate::sched::DEFAULT_FRACTION, true)?;
         let tiers = self.system_tiers(s, m.head_dim as usize)?;
-        let tokens: u64 = s.contexts.value.iter().sum::<u64>() * m.layers * m.kv_heads;
-        let need = tokens + s.steps.value * s.contexts.value.len() as u64 * m.layers * m.kv_heads;
-        let total: u64 = tiers.iter().map(|t| t.capacity as u64).sum();
+        // In u128, saturating: layers and heads are any u64 and their product with the contexts
+        // overflows u64 (wrapped, a huge model would need "0" tokens and be accepted).
+        let per_token = u128::from(m.layers) * u128::from(m.kv_heads);
+        let contexts: u128 = s.contexts.value.iter().map(|&c| u128::from(c)).sum();
+        let decoded = u128::from(s.steps.value) * s.contexts.value.len() as u128;
+        let need = contexts.saturating_add(decoded).saturating_mul(per_token);
+        let total: u128 = tiers.iter().map(|t| t.capacity as u128).sum();
         if total < need {
             return Err(self.fail(
                 &s.tiers,
@@ -664,7 +700,16 @@ impl Scenario {
     }
 
     pub fn parse_with_seed(file: &Path, text: &str, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
-        let raw: RawScenario = serde_saphyr::from_str(text)
+        if text.len() > MAX_SCENARIO_BYTES {
+            return Err(ScenarioError::Parse {
+                file: file.into(),
+                message: format!(
+                    "{} bytes; a scenario is at most {MAX_SCENARIO_BYTES} bytes (is this the right file?)",
+                    text.len()
+                ),
+            });
+        }
+        let raw: RawScenario = serde_saphyr::from_str_with_options(text, yaml_options())
             .map_err(|e| ScenarioError::Parse { file: file.into(), message: e.to_string() })?;
         let c = Validator { file };
         let datapath = match raw.datapath {

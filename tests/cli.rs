@@ -201,9 +201,13 @@ fn impossible_tiers_are_rejected() {
     let t =
         bad_scenario(&TIERS.replace("tokens: {min: 5, max: 20}\n", "tokens: {min: 5, max: 20}\n    head_dim: [300]\n"));
     assert!(t.contains("tiers[1].head_dim"), "{t}");
-    // More tokens than the device holds is bad input, named with the device's capacity.
+    // More tokens than the device holds is bad input (exit 2, not a panic), named with the
+    // device's capacity at the entry's largest head dimension (issue 11).
     let t = bad_scenario(&TIERS.replace("tokens: {min: 5, max: 20}", "tokens: {min: 5, max: 120000}"));
-    assert!(t.contains("tiers[1].tokens.max") && t.contains("ddr-s") && t.contains("at most"), "{t}");
+    let ddr = pam::device::tier::TierPreset::verilated_named("ddr-s").unwrap();
+    let capacity = pam::device::check::DIMS.iter().map(|&d| ddr.capacity(d).unwrap()).min().unwrap();
+    assert!(t.contains("tiers[1].tokens.max") && t.contains("bad.yaml:10:"), "{t}");
+    assert!(t.contains(&format!("120000 tokens, but one ddr-s device holds at most {capacity} tokens")), "{t}");
 }
 
 #[test]

@@ -120,6 +120,10 @@ impl DramShape {
         if self.bank_groups == 0 || self.banks_per_group == 0 || self.rows == 0 || self.cols == 0 {
             return g("bank groups, banks per group, rows and columns must all be at least 1");
         }
+        // A token of head dimension 0 takes no column: slots per row would divide by zero.
+        if self.token_beats == 0 {
+            return g("a token takes at least one column access (head dimension at least 1)");
+        }
         if !matches!(self.banks_per_pu, 1 | 2) || !self.banks_per_group.is_multiple_of(self.banks_per_pu) {
             return g("banks per PU must be 1 or 2 and divide the banks of a group");
         }
@@ -456,6 +460,7 @@ mod tests {
         let big = DramShape { token_beats: 80, ..shape() };
         assert_eq!(big.validate(), Err(PlacementError::TokenLargerThanRow { need: 40, have: 32 }));
         assert!(DramShape { bank_groups: 0, ..shape() }.validate().is_err());
+        assert!(DramShape { token_beats: 0, ..shape() }.validate().is_err());
         assert!(DramShape { banks_per_pu: 3, ..shape() }.validate().is_err());
         assert!(FlashPlacer::new(
             FlashShape { channels: 2, dies_per_channel: 2, pages_per_die: 4, page_bytes: 100, token_bytes: 512 },
