@@ -75,6 +75,11 @@ enum Cmd {
         /// size offline), printing each probe.
         #[arg(long)]
         peak: bool,
+        /// Serve every PIM system twice, on the calibrated model and with every tier's RTL in
+        /// the loop (tiers must be Verilated presets), and print the summed attention times,
+        /// their ratio and whether the scheduling decisions agree; fails beyond 2%.
+        #[arg(long, conflicts_with = "peak")]
+        rtl_check: bool,
     },
     /// Run the hardware regression; ends with `N passed, N failed` and fails on any failure.
     Regress {
@@ -273,7 +278,7 @@ fn real_main() -> anyhow::Result<bool> {
             let seed = seed.or(sc.seed).unwrap_or(DEFAULT_SEED);
             pam::run::run(&sc, &RunOptions { seed, out, waves })
         }
-        Cmd::Serve { scenario, systems, seed, out, cache, peak } => {
+        Cmd::Serve { scenario, systems, seed, out, cache, peak, rtl_check } => {
             let sc = Scenario::load_with_seed(&scenario, seed)?;
             let seed = seed.or(sc.seed).unwrap_or(pam::serve::DEFAULT_SEED);
             let serving = sc.serving.as_ref().with_context(|| {
@@ -282,13 +287,13 @@ fn real_main() -> anyhow::Result<bool> {
                     scenario.display()
                 )
             })?;
-            let cache = cache
-                .or_else(|| std::env::var_os("PAM_CACHE").map(PathBuf::from))
-                .unwrap_or_else(|| ".cache/pam".into());
-            pam::serve::command::serve(
-                serving,
-                &pam::serve::command::ServeOptions { systems, seed, out, cache, peak },
-            )?;
+            let opts = pam::serve::command::ServeOptions { systems, seed, out, cache: cache_dir(cache), peak };
+            if rtl_check {
+                let checks = pam::serve::command::rtl_check(serving, &opts)?;
+                let tol = pam::serve::command::RTL_TOLERANCE;
+                return Ok(checks.iter().all(|c| c.same_decisions && (c.ratio() - 1.0).abs() <= tol));
+            }
+            pam::serve::command::serve(serving, &opts)?;
             Ok(true)
         }
         Cmd::Regress { suite, seeds, seed, replay, junit, filter, jobs, inject_faults } => {
@@ -569,7 +574,7 @@ fn real_main() -> anyhow::Result<bool> {
 
 /// The calibration cache: the flag, else $PAM_CACHE, else .cache/pam.
 fn cache_dir(flag: Option<PathBuf>) -> PathBuf {
-    flag.or_else(|| std::env::var_os("PAM_CACHE").map(PathBuf::from)).unwrap_or_else(|| ".cache/pam".into())
+    flag.unwrap_or_else(pam::serve::pim::default_cache_dir)
 }
 
 /// `pam bench validate`: the measured vLLM run's requests served GPU-only on the profile.

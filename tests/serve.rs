@@ -256,12 +256,13 @@ fn the_peak_search_reports_the_best_load_that_meets_the_slo() {
     .expect("valid");
     let gpu = run::gpu_backend(&s).expect("gpu");
     let timing = run::pim_timing(&s, &cache(), 3).expect("timing");
+    let ctx = run::Context { serving: &s, gpu: gpu.as_ref(), timing: &timing, seed: 3, rtl: false };
     let mut seen = Vec::new();
     let p = pam::serve::peak::search(
         pam::serve::peak::Load::Rate(&s.workload),
         &s.engine,
         s.slo_tpot_s,
-        |w, e| run::run_system(&s, s.systems[0], w, e, None, gpu.as_ref(), &timing, 3),
+        |w, e| run::run_system(&ctx, s.systems[0], w, e, None),
         |p| seen.push(p.clone()),
     )
     .expect("searches");
@@ -301,4 +302,39 @@ fn bad_serving_input_names_the_file_line_and_field() {
     );
     let e = scenario(&dir, "bad", &missing).expect_err("missing trace");
     assert!(e.contains(":7:") && e.contains("serving.workload.trace") && e.contains("no/such/trace.csv"), "{e}");
+}
+
+#[test]
+fn with_every_tiers_rtl_in_the_loop_the_decisions_are_the_same_and_the_times_close() {
+    let dir = tmp("rtl");
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/serve_small_rtl.yaml"))
+        .expect("scenario");
+    let serving = text.split_once("serving:\n").expect("a serving section").1;
+    // Enough KV to reach every tier, few decode steps.
+    let small = serving
+        .replace("requests: 16", "requests: 8")
+        .replace("min: 300, max: 700", "min: 800, max: 1000")
+        .replace("min: 20, max: 40", "min: 4, max: 6");
+    let s = scenario(&dir, "rtl", &small).expect("valid");
+    let opts = pam::serve::command::ServeOptions {
+        systems: vec!["pam".into()],
+        seed: 3,
+        out: dir.join("out"),
+        cache: cache(),
+        peak: false,
+    };
+    let checks = pam::serve::command::rtl_check(&s, &opts).expect("runs");
+    assert_eq!(checks.len(), 1);
+    let c = &checks[0];
+    assert!(c.same_decisions, "the RTL's times changed a decision");
+    assert!(c.rtl_runs > 0 && c.tiers.len() == 4, "{} runs, {:?}", c.rtl_runs, c.tiers);
+    // The figure itself is the benchmark's (`pam serve ... --rtl-check` prints it); here the two
+    // paths must time the same loads: every tier within 25%.
+    for (t, fast, rtl) in &c.tiers {
+        assert!(*rtl > 0.0 && (fast / rtl - 1.0).abs() < 0.25, "{t}: {fast} vs {rtl}");
+    }
+    // A node of full-size tiers cannot have its RTL in the loop.
+    let full = scenario(&dir, "full", &format!("{NODE}  workload: {{synthetic: {{requests: 2, arrivals: {{kind: offline}}, lengths: {{kind: independent, prompt: {{kind: fixed, tokens: 10}}, output: {{kind: fixed, tokens: 2}}}}}}}}\n  systems: [pam]\n  slo: {{tpot_ms: 150}}\n")).expect("valid");
+    let e = pam::serve::command::rtl_check(&full, &opts).err().expect("refused").to_string();
+    assert!(e.contains("hbm3-5.2") && e.contains("hbm-s"), "{e}");
 }

@@ -83,11 +83,12 @@ pub fn serve(s: &Serving, o: &ServeOptions) -> Result<Vec<SystemResult>, ServeEr
     );
     print!("{}", timing.report());
     let gpu = run::gpu_backend(s)?;
+    let ctx = run::Context { serving: s, gpu: gpu.as_ref(), timing: &timing, seed: o.seed, rtl: false };
     let mut results = Vec::new();
     for system in s.systems.iter().filter(|r| o.systems.is_empty() || o.systems.contains(&r.label())) {
         for (workload, engine, batch) in run::load_points(s)? {
             let t = Instant::now();
-            let r = run::run_system(s, *system, &workload, &engine, batch, gpu.as_ref(), &timing, o.seed)?;
+            let r = run::run_system(&ctx, *system, &workload, &engine, batch)?;
             write_one(&r, &o.out, s)?;
             println!(
                 "  {:<22} {:>8} {:>7} requests, {:>8} iterations, {:>6.1} s simulated, {:>5.1} s host -> {}",
@@ -110,7 +111,7 @@ pub fn serve(s: &Serving, o: &ServeOptions) -> Result<Vec<SystemResult>, ServeEr
                 load,
                 &s.engine,
                 s.slo_tpot_s,
-                |w, e| run::run_system(s, *system, w, e, None, gpu.as_ref(), &timing, o.seed),
+                |w, e| run::run_system(&ctx, *system, w, e, None),
                 |p| {
                     println!(
                         "    {what} {:>9.3}: {:>9.1} tok/s, p90 TPOT {:>7.1} ms {}",
@@ -173,7 +174,8 @@ pub fn bench(s: &Serving, system: &str, seed: u64, cache: &Path) -> Result<Serve
     let gpu = run::gpu_backend(s)?;
     let (workload, engine, batch) = run::load_points(s)?.pop().ok_or_else(|| ServeError::Setup("no load point".into()))?;
     let t = Instant::now();
-    let r = run::run_system(s, *run_spec, &workload, &engine, batch, gpu.as_ref(), &timing, seed)?;
+    let ctx = run::Context { serving: s, gpu: gpu.as_ref(), timing: &timing, seed, rtl: false };
+    let r = run::run_system(&ctx, *run_spec, &workload, &engine, batch)?;
     let host_s = t.elapsed().as_secs_f64();
     let e = &r.summary.engine;
     Ok(ServeBench {
@@ -193,4 +195,105 @@ pub fn bench(s: &Serving, system: &str, seed: u64, cache: &Path) -> Result<Serve
         peak_positions: r.node.tiers.values().map(|t| t.peak_positions).sum(),
         peak_rss_mb: peak_rss_mb(),
     })
+}
+
+/// One system of `pam serve --rtl-check`.
+pub struct RtlCheck {
+    pub system: String,
+    /// Summed attention time of every tier (busy time of the busiest device, us), per tier:
+    /// (tier, calibrated, RTL).
+    pub tiers: Vec<(String, f64, f64)>,
+    pub calibrated_us: f64,
+    pub rtl_us: f64,
+    /// The two runs made the same scheduling decisions: the same batches (every iteration's
+    /// requests and tokens) and the same KV decisions (placements, selections, swaps).
+    pub same_decisions: bool,
+    pub rtl_runs: u64,
+}
+
+impl RtlCheck {
+    pub fn ratio(&self) -> f64 {
+        self.calibrated_us / self.rtl_us.max(1e-9)
+    }
+}
+
+/// Tolerance of the fast path against the RTL on summed attention time.
+pub const RTL_TOLERANCE: f64 = 0.02;
+
+/// The summed `<tier>_attention` parts of a run, per tier.
+fn attention_by_tier(r: &SystemResult) -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = Vec::new();
+    for (name, us) in r.run.iterations.iter().flat_map(|i| i.extra.iter()) {
+        if let Some(t) = name.strip_suffix("_attention") {
+            match out.iter_mut().find(|(k, _)| k == t) {
+                Some(e) => e.1 += us,
+                None => out.push((t.to_string(), *us)),
+            }
+        }
+    }
+    out
+}
+
+/// Serves every PIM system of the section twice, on the calibrated model and with every tier's
+/// RTL in the loop (the node's tiers must be Verilated presets), and compares.
+pub fn rtl_check(s: &Serving, o: &ServeOptions) -> Result<Vec<RtlCheck>, ServeError> {
+    println!("{}", describe(s, o.seed));
+    if let Some(t) = s.node.tiers.iter().find(|t| !t.verilated) {
+        return Err(ServeError::Setup(format!(
+            "--rtl-check needs every tier Verilated; {} is not (use its scaled presets: {})",
+            t.name(),
+            crate::device::tier::TierPreset::verilated_names().join(", ")
+        )));
+    }
+    let timing = run::pim_timing(s, &o.cache, o.seed)?;
+    let gpu = run::gpu_backend(s)?;
+    let mut out = Vec::new();
+    for system in s.systems.iter().filter(|r| r.kind.pim() && (o.systems.is_empty() || o.systems.contains(&r.label()))) {
+        for (workload, engine, batch) in run::load_points(s)? {
+            let run = |rtl| {
+                let ctx = run::Context { serving: s, gpu: gpu.as_ref(), timing: &timing, seed: o.seed, rtl };
+                run::run_system(&ctx, *system, &workload, &engine, batch)
+            };
+            let t = Instant::now();
+            let fast = run(false)?;
+            let fast_s = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let rtl = run(true)?;
+            let rtl_s = t.elapsed().as_secs_f64();
+            let shape = |r: &SystemResult| -> Vec<(u64, u32, u32, u64, u32)> {
+                r.run.iterations.iter().map(|i| (i.iteration, i.stage, i.decode_seqs, i.prefill_tokens, i.running)).collect()
+            };
+            let same = fast.node.decisions == rtl.node.decisions && shape(&fast) == shape(&rtl);
+            let (a, b) = (attention_by_tier(&fast), attention_by_tier(&rtl));
+            let tiers: Vec<(String, f64, f64)> = a
+                .iter()
+                .map(|(k, v)| (k.clone(), *v, b.iter().find(|(l, _)| l == k).map_or(0.0, |x| x.1)))
+                .collect();
+            let c = RtlCheck {
+                system: fast.dir_name(),
+                calibrated_us: tiers.iter().map(|t| t.1).sum(),
+                rtl_us: tiers.iter().map(|t| t.2).sum(),
+                tiers,
+                same_decisions: same,
+                rtl_runs: rtl.node.rtl_runs,
+            };
+            println!(
+                "  {:<22} attention summed: calibrated {:>12.3} us, RTL {:>12.3} us, ratio {:.4} ({}); {} decisions; {} RTL runs; host {:.1} s vs {:.1} s",
+                c.system,
+                c.calibrated_us,
+                c.rtl_us,
+                c.ratio(),
+                if (c.ratio() - 1.0).abs() <= RTL_TOLERANCE { "within 2%" } else { "OUTSIDE 2%" },
+                if c.same_decisions { "same" } else { "DIFFERENT" },
+                c.rtl_runs,
+                fast_s,
+                rtl_s
+            );
+            for (k, f, r) in &c.tiers {
+                println!("      {k:<6} calibrated {f:>12.3} us, RTL {r:>12.3} us, ratio {:.4}", f / r.max(1e-9));
+            }
+            out.push(c);
+        }
+    }
+    Ok(out)
 }

@@ -152,17 +152,27 @@ pub fn route(workload: &Workload, nodes: usize, router: Router) -> Result<Vec<(W
     Ok(out)
 }
 
+/// What every run of a section shares: the section, the GPU backend, the PIM timing, the
+/// seed, and whether every tier's RTL is in the loop.
+pub struct Context<'a> {
+    pub serving: &'a Serving,
+    pub gpu: &'a dyn GpuTime,
+    pub timing: &'a PimTiming,
+    pub seed: u64,
+    /// Time device loads on the Verilated devices (scaled presets only) instead of the
+    /// calibrated model.
+    pub rtl: bool,
+}
+
 /// Runs one system on `workload` (one node or several behind the router) with `engine`.
 pub fn run_system(
-    s: &Serving,
+    ctx: &Context<'_>,
     system: SystemRun,
     workload: &Workload,
     engine: &EngineConfig,
     batch: Option<u32>,
-    gpu: &dyn GpuTime,
-    timing: &PimTiming,
-    seed: u64,
 ) -> Result<SystemResult, ServeError> {
+    let (s, gpu, timing, seed) = (ctx.serving, ctx.gpu, ctx.timing, ctx.seed);
     let label = system.label();
     let fail = |e: String| ServeError::Setup(format!("{label}: {e}"));
     let mut requests: Vec<RequestRecord> = Vec::new();
@@ -182,7 +192,10 @@ pub fn run_system(
             s.swap_budget,
             seed ^ (instance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         )
-        .map_err(fail)?;
+        .map_err(&fail)?;
+        if ctx.rtl {
+            node = node.with_rtl(seed).map_err(&fail)?;
+        }
         let blocks = node.capacity_positions() / u64::from(engine.block_size);
         let mut cfg = engine.clone();
         cfg.kv_pool = KvPool::Blocks { blocks: blocks.max(1) };
@@ -269,10 +282,11 @@ pub fn serve_all(
 ) -> Result<Vec<SystemResult>, ServeError> {
     let gpu = gpu_backend(s)?;
     let timing = pim_timing(s, cache, seed)?;
+    let ctx = Context { serving: s, gpu: gpu.as_ref(), timing: &timing, seed, rtl: false };
     let mut out = Vec::new();
     for system in s.systems.iter().filter(|r| only.is_empty() || only.contains(&r.label())) {
         for (workload, engine, batch) in load_points(s)? {
-            let r = run_system(s, *system, &workload, &engine, batch, gpu.as_ref(), &timing, seed)?;
+            let r = run_system(&ctx, *system, &workload, &engine, batch)?;
             each(&r)?;
             out.push(r);
         }

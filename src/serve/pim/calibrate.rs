@@ -355,7 +355,7 @@ fn flash_features(p: &TierPreset, geo: &Geometry, tokens: &[PhysLoc]) -> [f64; T
 }
 
 /// Writes `m` random tokens where `placer` puts them; returns their places in order.
-fn place_and_write(
+pub(super) fn place_and_write(
     dev: &mut crate::device::pim::PimDevice,
     rng: &mut ChaCha8Rng,
     placer: &mut DevicePlacer,
@@ -370,7 +370,7 @@ fn place_and_write(
 
 /// One run of `g` random queries over `tokens`, from cold rows and page registers (the
 /// layers and heads before it have used them).
-fn run_cold(
+pub(super) fn run_cold(
     dev: &mut crate::device::pim::PimDevice,
     rng: &mut ChaCha8Rng,
     tokens: &[PhysLoc],

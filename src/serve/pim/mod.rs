@@ -97,6 +97,7 @@
 pub mod cache;
 pub mod calibrate;
 pub mod model;
+pub mod rtl;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -290,7 +291,12 @@ impl PimTiming {
         }
         let mut out = Vec::new();
         let mut firsts = Vec::new();
-        for &name in tiers {
+        for &named in tiers {
+            // A scaled (Verilated) preset is timed by its reference's calibration at its own
+            // geometry: what the RTL-in-the-loop comparison checks against.
+            let at = TierPreset::by_name(named)
+                .ok_or_else(|| PimError::UnknownTier { name: named.to_string(), allowed: reference_names() })?;
+            let name = at.reference;
             let preset = TierPreset::by_name(name)
                 .filter(|p| p.reference == p.name())
                 .ok_or_else(|| PimError::UnknownTier { name: name.to_string(), allowed: reference_names() })?;
@@ -322,7 +328,8 @@ impl PimTiming {
                 }
             };
             firsts.push(first.clone());
-            out.push(TierTiming { preset, fitted, geometry, dim, calibration, cached, cache_file: file });
+            let geometry = if at.name() == preset.name() { geometry } else { geo(&at)? };
+            out.push(TierTiming { preset: at, fitted, geometry, dim, calibration, cached, cache_file: file });
         }
         let mut migrations = Vec::new();
         for (i, src) in firsts.iter().enumerate() {

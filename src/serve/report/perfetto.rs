@@ -545,6 +545,7 @@ pub(crate) mod tests {
             all_reduce_us: 0.0,
             pp_transfer_us: if stage == 0 { 0.3333 } else { 0.0 },
             lm_head_us: duration_ns as f64 * 0.1e-3 + 0.0004,
+            extra: Vec::new(),
         }
     }
 

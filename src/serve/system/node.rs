@@ -56,6 +56,7 @@ use super::kv::{KvManager, KvPolicy, Locality, StepKv, MAX_TIERS};
 use crate::device::tier::TierPreset;
 use crate::serve::engine::{EngineError, NodeModel, StageExtra, Step};
 use crate::serve::gpu::{AttentionOn, GpuPreset, IterationTime, ModelShape};
+use crate::serve::pim::rtl::RtlTier;
 use crate::serve::pim::{PimTiming, TierLoad, TierTiming};
 
 /// A node's hardware: GPUs and tiers at full size.
@@ -91,9 +92,10 @@ impl NodeSpec {
             .collect()
     }
 
-    /// Whether tier 0 is the GPUs' own HBM.
+    /// Whether tier 0 is the GPUs' own HBM (a full-size HBM preset first; a scaled one holds
+    /// what its devices hold).
     pub fn gpu_hbm(&self) -> bool {
-        self.tiers.first().is_some_and(|t| t.label() == "HBM")
+        self.tiers.first().is_some_and(|t| t.label() == "HBM" && t.reference == t.name())
     }
 
     /// Positions each tier holds for `model` (head dimension `model.head_dim`).
@@ -172,6 +174,11 @@ pub struct NodeReport {
     pub migrated_per_step: f64,
     pub migrated_fraction_per_step: f64,
     pub energy: EnergyReport,
+    /// A hash of every step's KV decisions (positions written and attended per tier, swaps):
+    /// two runs with the same value decided alike.
+    pub decisions: u64,
+    /// RTL runs made when the tiers' RTL is in the loop (0 on the calibrated model).
+    pub rtl_runs: u64,
 }
 
 /// Per-tier parts of a stage.
@@ -192,6 +199,8 @@ pub struct ServingNode<'a> {
     tiers: usize,
     keys: Vec<String>,
     timing: &'a PimTiming,
+    /// Every tier's Verilated device, when the RTL is in the loop.
+    rtl: Option<Vec<RtlTier>>,
     kv: KvManager,
     energy: EnergyConstants,
     parts: Vec<Arc<str>>,
@@ -289,6 +298,7 @@ impl<'a> ServingNode<'a> {
             tiers,
             keys,
             timing,
+            rtl: None,
             kv: KvManager::new(policy, seed),
             energy: energy.clone(),
             parts,
@@ -299,6 +309,17 @@ impl<'a> ServingNode<'a> {
             stored_sum: 0.0,
             gpu_busy_s: 0.0,
         })
+    }
+
+    /// Puts every tier's RTL in the loop (scaled, Verilated presets only): device times come
+    /// from running each step's loads on the Verilated devices instead of the calibrated model.
+    pub fn with_rtl(mut self, seed: u64) -> Result<Self, String> {
+        let dim = self.model.head_dim as usize;
+        let tiers = (0..self.tiers)
+            .map(|t| RtlTier::open(&self.spec.tiers[t], dim, seed ^ t as u64).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.rtl = Some(tiers);
+        Ok(self)
     }
 
     /// Positions the KV pool holds in all (the engine's pool is this, in blocks).
@@ -313,6 +334,7 @@ impl<'a> ServingNode<'a> {
     /// The run's figures, given its length (for static and idle power).
     pub fn report(&self, elapsed_s: f64) -> NodeReport {
         let mut r = self.report.clone();
+        r.rtl_runs = self.rtl.iter().flatten().map(|t| t.runs).sum();
         let steps = r.decode_steps.max(1) as f64;
         for (t, k) in self.keys.iter().enumerate() {
             if let Some(tr) = r.tiers.get_mut(k) {
@@ -353,14 +375,14 @@ impl<'a> ServingNode<'a> {
 
     /// One layer of tier `t` for the decoding requests' attended positions `att` (slots
     /// alongside).
-    fn tier_layer(&self, t: usize, att: &[[u64; MAX_TIERS]], slots: &[u32]) -> TierCost {
+    fn tier_layer(&mut self, t: usize, att: &[[u64; MAX_TIERS]], slots: &[u32]) -> Result<TierCost, String> {
         let tt: &TierTiming = &self.timing.tiers[t];
         let m = &self.model;
         let (kvh, group, dim) = (u64::from(m.kv_heads), m.q_heads / m.kv_heads.max(1), u64::from(m.head_dim));
         let devices = self.stage_devices(t);
         let total: u64 = att.iter().map(|a| a[t]).sum::<u64>() * kvh;
         if total == 0 {
-            return TierCost { attention_ps: 0.0, link_ps: 0.0, pim_bytes: 0.0, link_bytes: 0.0 };
+            return Ok(TierCost { attention_ps: 0.0, link_ps: 0.0, pim_bytes: 0.0, link_bytes: 0.0 });
         }
         let requests = att.iter().filter(|a| a[t] > 0).count() as u64;
         let (busiest, requests_per_device) = if self.kind.pamattention() {
@@ -386,11 +408,11 @@ impl<'a> ServingNode<'a> {
         let load = TierLoad { token_vectors: busiest, busiest_pu, group };
         // Sparse attention draws its positions among those stored: they touch more rows
         // (pages) than packed ones.
-        let device = if self.sparse {
-            let stored = self.kv.used()[t] * kvh / devices;
-            tt.device_ps_sparse(&load, stored)
-        } else {
-            tt.device_ps(&load)
+        let stored = self.sparse.then(|| self.kv.used()[t] * kvh / devices);
+        let device = match (&mut self.rtl, stored) {
+            (Some(rtl), _) => rtl[t].device_ps(&load, stored).map_err(|e| e.to_string())?,
+            (None, Some(stored)) => tt.device_ps_sparse(&load, stored),
+            (None, None) => tt.device_ps(&load),
         };
         let merge = if self.kind.pamattention() { tt.merge_ps(devices, group) } else { 0.0 };
         // Per request and query head: the FP16 query out, O in FP32 and (m, l) back. Under TP a
@@ -398,17 +420,20 @@ impl<'a> ServingNode<'a> {
         let heads = u64::from((m.q_heads / self.spec.tp).max(1));
         let per_request = heads * (2 * dim + 4 * dim + 8);
         let link_bytes = requests_per_device * per_request;
-        TierCost {
+        Ok(TierCost {
             attention_ps: device + merge,
             link_ps: tt.link_ps(link_bytes),
             pim_bytes: (total * tt.token_vector_bytes()) as f64,
             link_bytes: (link_bytes * devices) as f64,
-        }
+        })
     }
 
-    fn pim_stage(&mut self, kv: &StepKv, slots: &[u32], gpu: &IterationTime) -> StageExtra {
+    fn pim_stage(&mut self, kv: &StepKv, slots: &[u32], gpu: &IterationTime) -> Result<StageExtra, String> {
         let layers = f64::from(gpu.layers);
-        let costs: Vec<TierCost> = (0..self.tiers).map(|t| self.tier_layer(t, &kv.attended, slots)).collect();
+        let mut costs: Vec<TierCost> = Vec::with_capacity(self.tiers);
+        for t in 0..self.tiers {
+            costs.push(self.tier_layer(t, &kv.attended, slots)?);
+        }
         let busy: Vec<usize> = (0..self.tiers).filter(|&t| costs[t].attention_ps > 0.0).collect();
         let group = self.model.q_heads / self.model.kv_heads.max(1);
         let merge_ps = match busy.len() {
@@ -465,10 +490,10 @@ impl<'a> ServingNode<'a> {
         }
         self.report.energy.migration_j += migration_j;
         self.report.energy.links_j += link_j + write_j;
-        StageExtra {
+        Ok(StageExtra {
             parts_us: parts,
             stage_us: gpu.total_us() + attention_us + (overlapped_us - attention_us).max(0.0),
-        }
+        })
     }
 
     fn offload_stage(&mut self, kv: &StepKv, gpu: &IterationTime) -> StageExtra {
@@ -495,6 +520,18 @@ impl<'a> ServingNode<'a> {
             if layers > 0.0 { (gpu.dense_us + gpu.attention_us + gpu.all_reduce_us) / layers } else { 0.0 };
         StageExtra { parts_us: parts, stage_us: gpu.total_us() + layers * (xfer_us - gpu_layer_us).max(0.0) }
     }
+}
+
+/// Folds a step's KV decisions into `h` (FNV-1a over the counts).
+fn decisions_hash(h: u64, kv: &StepKv) -> u64 {
+    let mut h = if h == 0 { 0xcbf2_9ce4_8422_2325 } else { h };
+    let words = kv.attended.iter().flatten().chain(&kv.written).chain(&kv.swaps);
+    for w in words {
+        for b in w.to_le_bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }
 
 impl NodeModel for ServingNode<'_> {
@@ -534,9 +571,14 @@ impl NodeModel for ServingNode<'_> {
             }
         }
         self.report.migrated_positions += kv.migrated();
+        self.report.decisions = decisions_hash(self.report.decisions, &kv);
         let mut out = Vec::with_capacity(gpu.len());
         for g in gpu {
-            let extra = if self.kind.pim() { self.pim_stage(&kv, &slots, g) } else { self.offload_stage(&kv, g) };
+            let extra = if self.kind.pim() {
+                self.pim_stage(&kv, &slots, g).map_err(|e| EngineError::invalid("PIM tiers", e))?
+            } else {
+                self.offload_stage(&kv, g)
+            };
             let s = extra.stage_us * 1e-6;
             let w = if step.prefill_tokens() > 0 { self.energy.gpu.prefill_w } else { self.energy.gpu.decode_w };
             let tp = f64::from(self.spec.tp);
