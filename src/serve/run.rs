@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::engine::{simulate_node, EngineConfig, EngineError, KvPool, RequestRecord, RunResult, Summary};
 use super::gpu::{GpuTime, NetworkTable, Roofline, VidurTable};
+use super::numerics::Sampler;
 use super::pim::PimTiming;
 use super::scenario::{GpuTimeSource, Router, Serving, SystemRun};
 use super::system::{NodeReport, ServingNode};
@@ -168,6 +169,7 @@ pub fn run_system(
     let mut result: Option<RunResult> = None;
     let shards = route(workload, s.nodes, s.router)?;
     for (instance, (local, ids)) in shards.iter().enumerate() {
+        let node_seed = seed ^ (instance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let mut node = ServingNode::new(
             system.kind,
             system.sparse,
@@ -177,9 +179,10 @@ pub fn run_system(
             s.locality,
             &s.energy,
             s.swap_budget,
-            seed ^ (instance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            node_seed,
         )
-        .map_err(fail)?;
+        .map_err(fail)?
+        .with_numerics(Sampler::new(s.numerics, node_seed, instance as u32));
         let blocks = node.capacity_positions() / u64::from(engine.block_size);
         let mut cfg = engine.clone();
         cfg.kv_pool = KvPool::Blocks { blocks: blocks.max(1) };
@@ -234,6 +237,7 @@ fn merge_reports(acc: &mut NodeReport, r: &NodeReport) {
     acc.energy.offload_j += r.energy.offload_j;
     acc.energy.links_j += r.energy.links_j;
     acc.energy.static_j += r.energy.static_j;
+    acc.numerics.merge(&r.numerics);
 }
 
 fn summarise(run: &RunResult, node: &NodeReport, label: &str, batch: Option<u32>, slo: f64, seed: u64) -> ServeSummary {

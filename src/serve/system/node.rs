@@ -56,6 +56,7 @@ use super::kv::{KvManager, KvPolicy, Locality, StepKv, MAX_TIERS};
 use crate::device::tier::TierPreset;
 use crate::serve::engine::{EngineError, NodeModel, StageExtra, Step};
 use crate::serve::gpu::{AttentionOn, GpuPreset, IterationTime, ModelShape};
+use crate::serve::numerics::{NumericsReport, Sampler};
 use crate::serve::pim::{PimTiming, TierLoad, TierTiming};
 
 /// A node's hardware: GPUs and tiers at full size.
@@ -171,6 +172,8 @@ pub struct NodeReport {
     pub migrated_per_step: f64,
     pub migrated_fraction_per_step: f64,
     pub energy: EnergyReport,
+    /// The sample of attention operations recomputed through the bit-accurate chain.
+    pub numerics: NumericsReport,
 }
 
 /// Per-tier parts of a stage.
@@ -199,6 +202,7 @@ pub struct ServingNode<'a> {
     share: Vec<f64>,
     stored_sum: f64,
     gpu_busy_s: f64,
+    numerics: Option<Sampler>,
 }
 
 impl<'a> ServingNode<'a> {
@@ -291,6 +295,7 @@ impl<'a> ServingNode<'a> {
             share: vec![0.0; tiers],
             stored_sum: 0.0,
             gpu_busy_s: 0.0,
+            numerics: None,
         })
     }
 
@@ -303,9 +308,20 @@ impl<'a> ServingNode<'a> {
         &self.kv
     }
 
+    /// Samples attention operations through the bit-accurate chain ([`crate::serve::numerics`]).
+    pub fn with_numerics(mut self, sampler: Sampler) -> Self {
+        self.numerics = Some(sampler.attach(self.kind, &self.spec, &self.model, self.tiers));
+        self
+    }
+
+    pub fn numerics(&self) -> Option<&Sampler> {
+        self.numerics.as_ref()
+    }
+
     /// The run's figures, given its length (for static and idle power).
     pub fn report(&self, elapsed_s: f64) -> NodeReport {
         let mut r = self.report.clone();
+        r.numerics = self.numerics.as_ref().map(|s| s.report().clone()).unwrap_or_default();
         let steps = r.decode_steps.max(1) as f64;
         for (t, k) in self.keys.iter().enumerate() {
             if let Some(tr) = r.tiers.get_mut(k) {
@@ -491,6 +507,13 @@ impl NodeModel for ServingNode<'_> {
 
     fn step(&mut self, step: &Step, _now_ns: u64, gpu: &[IterationTime]) -> Result<Vec<StageExtra>, EngineError> {
         let kv = self.kv.apply(step).map_err(|e| EngineError::invalid("KV tiers", e))?;
+        if let Some(s) = &mut self.numerics {
+            s.step(step, &self.kv).map_err(|e| EngineError::invalid("numerics sample", e))?;
+            if s.done() {
+                // A replay has its operation: the rest of the run is not needed.
+                return Err(EngineError::invalid("numerics replay", "the sample is taken; the run stops here"));
+            }
+        }
         let slots: Vec<u32> =
             step.items.iter().filter(|i| i.decode).map(|i| self.kv.slot(i.request).unwrap_or(0)).collect();
         if !kv.attended.is_empty() {
