@@ -75,6 +75,13 @@ enum Cmd {
         /// size offline), printing each probe.
         #[arg(long)]
         peak: bool,
+        /// Replay one sampled attention operation of one system through the Verilated devices
+        /// (a sample index of summary.json's numerics, or step:request:layer:head).
+        #[arg(long)]
+        replay: Option<String>,
+        /// With --replay: dump FST waveforms (and GTKWave views) into OUT.
+        #[arg(long)]
+        waves: bool,
     },
     /// Run the hardware regression; ends with `N passed, N failed` and fails on any failure.
     Regress {
@@ -256,14 +263,14 @@ fn real_main() -> anyhow::Result<bool> {
             let seed = seed.or(sc.seed).unwrap_or(DEFAULT_SEED);
             pam::run::run(&sc, &RunOptions { seed, out, waves })
         }
-        Cmd::Serve { scenario, systems, seed, out, cache, peak } => {
+        Cmd::Serve { scenario, systems, seed, out, cache, peak, replay, waves } => {
             let sc = Scenario::load_with_seed(&scenario, seed)?;
             let seed = seed.or(sc.seed).unwrap_or(pam::serve::DEFAULT_SEED);
             let serving = sc.serving.as_ref().with_context(|| {
                 format!("{}: the scenario has no `serving` section (pam serve runs that section; pam run the others)", scenario.display())
             })?;
             let cache = cache.or_else(|| std::env::var_os("PAM_CACHE").map(PathBuf::from)).unwrap_or_else(|| ".cache/pam".into());
-            pam::serve::command::serve(serving, &pam::serve::command::ServeOptions { systems, seed, out, cache, peak })?;
+            pam::serve::command::serve(serving, &pam::serve::command::ServeOptions { systems, seed, out, cache, peak, replay, waves })?;
             Ok(true)
         }
         Cmd::Regress { suite, seeds, seed, replay, junit, filter, jobs, inject_faults } => {

@@ -82,6 +82,8 @@ fn every_system_serves_a_conversation_workload_and_writes_its_files() {
         out: out.clone(),
         cache: cache(),
         peak: false,
+        replay: None,
+        waves: false,
     };
     let results = pam::serve::command::serve(&s, &opts).expect("serves");
     assert_eq!(results.len(), 8);

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::numerics;
 use super::peak::{self, Load};
 use super::run::{self, ServeError, SystemResult};
 use super::scenario::Serving;
@@ -15,6 +16,11 @@ pub struct ServeOptions {
     pub out: PathBuf,
     pub cache: PathBuf,
     pub peak: bool,
+    /// Replay this sample of the (single) system through the Verilated devices instead of
+    /// serving (`crate::serve::numerics::SampleRef`'s forms).
+    pub replay: Option<String>,
+    /// With `replay`: dump FST waveforms of the devices into `out`.
+    pub waves: bool,
 }
 
 fn describe(s: &Serving, seed: u64) -> String {
@@ -65,9 +71,46 @@ fn write_one(r: &SystemResult, out: &Path) -> Result<(), ServeError> {
     run::write_result(r, &dir)
 }
 
+/// `pam serve --replay`: one sampled attention operation of one system through the Verilated
+/// devices ([`numerics::replay`]), on the first load point.
+fn replay(s: &Serving, o: &ServeOptions, sample: &str) -> Result<(), ServeError> {
+    let sample: numerics::SampleRef = sample.parse().map_err(|e| ServeError::Setup(format!("--replay {e}")))?;
+    let chosen: Vec<_> = s.systems.iter().filter(|r| o.systems.is_empty() || o.systems.contains(&r.label())).collect();
+    let [system] = chosen[..] else {
+        let labels: Vec<String> = chosen.iter().map(|r| r.label()).collect();
+        return Err(ServeError::Setup(format!(
+            "--replay needs one system (--system NAME); candidates: {}",
+            labels.join(", ")
+        )));
+    };
+    let timing = run::pim_timing(s, &o.cache, o.seed)?;
+    let gpu = run::gpu_backend(s)?;
+    let (workload, engine, _) =
+        run::load_points(s)?.into_iter().next().ok_or_else(|| ServeError::Setup("no load point".into()))?;
+    let opts = numerics::ReplayOptions { sample, waves: o.waves, out: o.out.clone() };
+    let r = numerics::replay(s, *system, &workload, &engine, gpu.as_ref(), &timing, o.seed, &opts)
+        .map_err(|e| ServeError::Setup(e.to_string()))?;
+    print!("{}", r.describe());
+    if !o.waves {
+        println!("  (no waveforms: add --waves)");
+    }
+    if r.bit_exact && r.within_bound {
+        Ok(())
+    } else {
+        Err(ServeError::Setup(format!(
+            "replay of {}: the RTL and the golden chain disagree or leave the bound",
+            system.label()
+        )))
+    }
+}
+
 /// Runs `pam serve`.
 pub fn serve(s: &Serving, o: &ServeOptions) -> Result<Vec<SystemResult>, ServeError> {
     println!("{}", describe(s, o.seed));
+    if let Some(sample) = &o.replay {
+        replay(s, o, sample)?;
+        return Ok(Vec::new());
+    }
     let labels: Vec<String> = s.systems.iter().map(|r| r.label()).collect();
     if let Some(bad) = o.systems.iter().find(|x| !labels.contains(x)) {
         return Err(ServeError::Setup(format!("--system {bad}: not in the scenario; allowed: {}", labels.join(", "))));
@@ -94,6 +137,7 @@ pub fn serve(s: &Serving, o: &ServeOptions) -> Result<Vec<SystemResult>, ServeEr
                 t.elapsed().as_secs_f64(),
                 o.out.join(r.dir_name()).display()
             );
+            println!("  {:<22} {}", "", r.node.numerics.line());
             results.push(r);
         }
         if o.peak {
