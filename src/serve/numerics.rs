@@ -612,10 +612,9 @@ impl ReplayReport {
         for t in &self.tiers {
             let _ = writeln!(
                 s,
-                "  {:<5} {:>6} positions on {} ({} stands for {}), {} device run(s), {:.3} us",
+                "  {:<5} {:>6} positions on {} (Verilated, standing for {}), {} device run(s), {:.3} us",
                 t.key,
                 t.positions,
-                t.verilated,
                 t.verilated,
                 t.preset,
                 t.runs,
