@@ -80,6 +80,13 @@ enum Cmd {
         /// their ratio and whether the scheduling decisions agree; fails beyond 2%.
         #[arg(long, conflicts_with = "peak")]
         rtl_check: bool,
+        /// Replay one sampled attention operation of one system through the Verilated devices
+        /// (a sample index of summary.json's numerics, or step:request:layer:head).
+        #[arg(long)]
+        replay: Option<String>,
+        /// With --replay: dump FST waveforms (and GTKWave views) into OUT.
+        #[arg(long)]
+        waves: bool,
     },
     /// Run the hardware regression; ends with `N passed, N failed` and fails on any failure.
     Regress {
@@ -278,7 +285,7 @@ fn real_main() -> anyhow::Result<bool> {
             let seed = seed.or(sc.seed).unwrap_or(DEFAULT_SEED);
             pam::run::run(&sc, &RunOptions { seed, out, waves })
         }
-        Cmd::Serve { scenario, systems, seed, out, cache, peak, rtl_check } => {
+        Cmd::Serve { scenario, systems, seed, out, cache, peak, rtl_check, replay, waves } => {
             let sc = Scenario::load_with_seed(&scenario, seed)?;
             let seed = seed.or(sc.seed).unwrap_or(pam::serve::DEFAULT_SEED);
             let serving = sc.serving.as_ref().with_context(|| {
@@ -287,7 +294,8 @@ fn real_main() -> anyhow::Result<bool> {
                     scenario.display()
                 )
             })?;
-            let opts = pam::serve::command::ServeOptions { systems, seed, out, cache: cache_dir(cache), peak };
+            let opts =
+                pam::serve::command::ServeOptions { systems, seed, out, cache: cache_dir(cache), peak, replay, waves };
             if rtl_check {
                 let checks = pam::serve::command::rtl_check(serving, &opts)?;
                 let tol = pam::serve::command::RTL_TOLERANCE;
@@ -536,7 +544,11 @@ fn real_main() -> anyhow::Result<bool> {
                 b.simulated_s,
                 b.simulated_s / b.host_s
             );
-            println!("  iterations                     : {:>8} ({:.0} per host second)", b.iterations, b.iterations as f64 / b.host_s);
+            println!(
+                "  iterations                     : {:>8} ({:.0} per host second)",
+                b.iterations,
+                b.iterations as f64 / b.host_s
+            );
             println!(
                 "  tokens                         : {:>8} output, {} prompt ({:.0} simulated tokens per host second)",
                 b.output_tokens,

@@ -82,6 +82,8 @@ fn every_system_serves_a_conversation_workload_and_writes_its_files() {
         out: out.clone(),
         cache: cache(),
         peak: false,
+        replay: None,
+        waves: false,
     };
     let results = pam::serve::command::serve(&s, &opts).expect("serves");
     assert_eq!(results.len(), 8);
@@ -322,6 +324,8 @@ fn with_every_tiers_rtl_in_the_loop_the_decisions_are_the_same_and_the_times_clo
         out: dir.join("out"),
         cache: cache(),
         peak: false,
+        replay: None,
+        waves: false,
     };
     let checks = pam::serve::command::rtl_check(&s, &opts).expect("runs");
     assert_eq!(checks.len(), 1);

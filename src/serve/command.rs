@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::numerics;
 use super::peak::{self, Load};
 use super::report::Window;
 use super::run::{self, ServeError, SystemResult};
@@ -16,6 +17,11 @@ pub struct ServeOptions {
     pub out: PathBuf,
     pub cache: PathBuf,
     pub peak: bool,
+    /// Replay this sample of the (single) system through the Verilated devices instead of
+    /// serving (`crate::serve::numerics::SampleRef`'s forms).
+    pub replay: Option<String>,
+    /// With `replay`: dump FST waveforms of the devices into `out`.
+    pub waves: bool,
 }
 
 fn describe(s: &Serving, seed: u64) -> String {
@@ -66,9 +72,46 @@ fn write_one(r: &SystemResult, out: &Path, s: &Serving) -> Result<(), ServeError
     run::write_result(r, &out.join(r.dir_name()), &Window { start, iterations })
 }
 
+/// `pam serve --replay`: one sampled attention operation of one system through the Verilated
+/// devices ([`numerics::replay`]), on the first load point.
+fn replay(s: &Serving, o: &ServeOptions, sample: &str) -> Result<(), ServeError> {
+    let sample: numerics::SampleRef = sample.parse().map_err(|e| ServeError::Setup(format!("--replay {e}")))?;
+    let chosen: Vec<_> = s.systems.iter().filter(|r| o.systems.is_empty() || o.systems.contains(&r.label())).collect();
+    let [system] = chosen[..] else {
+        let labels: Vec<String> = chosen.iter().map(|r| r.label()).collect();
+        return Err(ServeError::Setup(format!(
+            "--replay needs one system (--system NAME); candidates: {}",
+            labels.join(", ")
+        )));
+    };
+    let timing = run::pim_timing(s, &o.cache, o.seed)?;
+    let gpu = run::gpu_backend(s)?;
+    let (workload, engine, _) =
+        run::load_points(s)?.into_iter().next().ok_or_else(|| ServeError::Setup("no load point".into()))?;
+    let opts = numerics::ReplayOptions { sample, waves: o.waves, out: o.out.clone() };
+    let r = numerics::replay(s, *system, &workload, &engine, gpu.as_ref(), &timing, o.seed, &opts)
+        .map_err(|e| ServeError::Setup(e.to_string()))?;
+    print!("{}", r.describe());
+    if !o.waves {
+        println!("  (no waveforms: add --waves)");
+    }
+    if r.bit_exact && r.within_bound {
+        Ok(())
+    } else {
+        Err(ServeError::Setup(format!(
+            "replay of {}: the RTL and the golden chain disagree or leave the bound",
+            system.label()
+        )))
+    }
+}
+
 /// Runs `pam serve`.
 pub fn serve(s: &Serving, o: &ServeOptions) -> Result<Vec<SystemResult>, ServeError> {
     println!("{}", describe(s, o.seed));
+    if let Some(sample) = &o.replay {
+        replay(s, o, sample)?;
+        return Ok(Vec::new());
+    }
     let labels: Vec<String> = s.systems.iter().map(|r| r.label()).collect();
     if let Some(bad) = o.systems.iter().find(|x| !labels.contains(x)) {
         return Err(ServeError::Setup(format!("--system {bad}: not in the scenario; allowed: {}", labels.join(", "))));
@@ -100,6 +143,7 @@ pub fn serve(s: &Serving, o: &ServeOptions) -> Result<Vec<SystemResult>, ServeEr
                 t.elapsed().as_secs_f64(),
                 o.out.join(r.dir_name()).display()
             );
+            println!("  {:<22} {}", "", r.node.numerics.line());
             results.push(r);
         }
         if o.peak {
@@ -172,7 +216,8 @@ pub fn bench(s: &Serving, system: &str, seed: u64, cache: &Path) -> Result<Serve
     let timing = run::pim_timing(s, cache, seed)?;
     let calibration_s = t.elapsed().as_secs_f64();
     let gpu = run::gpu_backend(s)?;
-    let (workload, engine, batch) = run::load_points(s)?.pop().ok_or_else(|| ServeError::Setup("no load point".into()))?;
+    let (workload, engine, batch) =
+        run::load_points(s)?.pop().ok_or_else(|| ServeError::Setup("no load point".into()))?;
     let t = Instant::now();
     let ctx = run::Context { serving: s, gpu: gpu.as_ref(), timing: &timing, seed, rtl: false };
     let r = run::run_system(&ctx, *run_spec, &workload, &engine, batch)?;
@@ -248,7 +293,8 @@ pub fn rtl_check(s: &Serving, o: &ServeOptions) -> Result<Vec<RtlCheck>, ServeEr
     let timing = run::pim_timing(s, &o.cache, o.seed)?;
     let gpu = run::gpu_backend(s)?;
     let mut out = Vec::new();
-    for system in s.systems.iter().filter(|r| r.kind.pim() && (o.systems.is_empty() || o.systems.contains(&r.label()))) {
+    for system in s.systems.iter().filter(|r| r.kind.pim() && (o.systems.is_empty() || o.systems.contains(&r.label())))
+    {
         for (workload, engine, batch) in run::load_points(s)? {
             let run = |rtl| {
                 let ctx = run::Context { serving: s, gpu: gpu.as_ref(), timing: &timing, seed: o.seed, rtl };
@@ -261,14 +307,16 @@ pub fn rtl_check(s: &Serving, o: &ServeOptions) -> Result<Vec<RtlCheck>, ServeEr
             let rtl = run(true)?;
             let rtl_s = t.elapsed().as_secs_f64();
             let shape = |r: &SystemResult| -> Vec<(u64, u32, u32, u64, u32)> {
-                r.run.iterations.iter().map(|i| (i.iteration, i.stage, i.decode_seqs, i.prefill_tokens, i.running)).collect()
+                r.run
+                    .iterations
+                    .iter()
+                    .map(|i| (i.iteration, i.stage, i.decode_seqs, i.prefill_tokens, i.running))
+                    .collect()
             };
             let same = fast.node.decisions == rtl.node.decisions && shape(&fast) == shape(&rtl);
             let (a, b) = (attention_by_tier(&fast), attention_by_tier(&rtl));
-            let tiers: Vec<(String, f64, f64)> = a
-                .iter()
-                .map(|(k, v)| (k.clone(), *v, b.iter().find(|(l, _)| l == k).map_or(0.0, |x| x.1)))
-                .collect();
+            let tiers: Vec<(String, f64, f64)> =
+                a.iter().map(|(k, v)| (k.clone(), *v, b.iter().find(|(l, _)| l == k).map_or(0.0, |x| x.1))).collect();
             let c = RtlCheck {
                 system: fast.dir_name(),
                 calibrated_us: tiers.iter().map(|t| t.1).sum(),

@@ -12,11 +12,15 @@
 //!   full size, the full-size KV manager, what each step costs beyond the GPU, energy.
 //! * [`scenario`], [`run`], [`peak`], [`command`]: the `serving` scenario section and
 //!   `pam serve` (every system side by side, the peak search under the SLO).
+//! * [`numerics`]: a sample of a run's attention operations recomputed through the
+//!   bit-accurate chain in the tiers the KV manager placed them in, checked against float64,
+//!   and replayed through the Verilated devices with waveforms (`pam serve --replay`).
 //! * [`report`]: a run's Chrome/Perfetto trace (a window of iterations) and its SVG plots.
 
 pub mod command;
 pub mod engine;
 pub mod gpu;
+pub mod numerics;
 pub mod peak;
 pub mod pim;
 pub mod report;

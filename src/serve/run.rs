@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::engine::{simulate_node, EngineConfig, EngineError, KvPool, RequestRecord, RunResult, Summary};
 use super::gpu::{GpuTime, NetworkTable, Roofline, VidurTable};
+use super::numerics::Sampler;
 use super::pim::PimTiming;
 use super::report::{trace_from_run, write_plots, PlotOptions, ReportError, TierUtilisation, Window};
 use super::scenario::{GpuTimeSource, Router, Serving, SystemRun};
@@ -133,7 +134,7 @@ pub fn route(workload: &Workload, nodes: usize, router: Router) -> Result<Vec<(W
             .iter()
             .map(|&id| {
                 let r = &requests[id as usize];
-                let mut c = r.clone();
+                let mut c = *r;
                 c.id = local[id as usize];
                 c.session = r.session.map(|s| SessionLink {
                     after: s.after.map(|mut a| {
@@ -181,6 +182,7 @@ pub fn run_system(
     let mut result: Option<RunResult> = None;
     let shards = route(workload, s.nodes, s.router)?;
     for (instance, (local, ids)) in shards.iter().enumerate() {
+        let node_seed = seed ^ (instance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let mut node = ServingNode::new(
             system.kind,
             system.sparse,
@@ -190,9 +192,10 @@ pub fn run_system(
             s.locality,
             &s.energy,
             s.swap_budget,
-            seed ^ (instance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            node_seed,
         )
-        .map_err(&fail)?;
+        .map_err(&fail)?
+        .with_numerics(Sampler::new(s.numerics, node_seed, instance as u32));
         if ctx.rtl {
             node = node.with_rtl(seed).map_err(&fail)?;
         }
@@ -250,6 +253,7 @@ fn merge_reports(acc: &mut NodeReport, r: &NodeReport) {
     acc.energy.offload_j += r.energy.offload_j;
     acc.energy.links_j += r.energy.links_j;
     acc.energy.static_j += r.energy.static_j;
+    acc.numerics.merge(&r.numerics);
 }
 
 fn summarise(run: &RunResult, node: &NodeReport, label: &str, batch: Option<u32>, slo: f64, seed: u64) -> ServeSummary {

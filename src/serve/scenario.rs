@@ -34,6 +34,7 @@
 //!   scheduler: {swap_budget: 0.01}
 //!   energy: {...}                  # overrides of presets/energy.yaml
 //!   trace: {first_iteration: 0, iterations: 200}      # the Perfetto window
+//!   numerics: {sample_rate: 0.02, max_samples: 200}   # attention ops checked bit-accurately
 //! ```
 //!
 //! Every error names the file, the line and column, the field and what is allowed.
@@ -45,6 +46,7 @@ use serde_saphyr::Spanned;
 
 use super::engine::{EngineConfig, KvPool};
 use super::gpu::{GpuPreset, ModelShape};
+use super::numerics::NumericsConfig;
 use super::system::energy::EnergyOverrides;
 use super::system::{EnergyConstants, Locality, NodeSpec, SystemKind};
 use super::workload::{ArrivalProcess, LoadScaling, SyntheticSpec, TimeWindow, TraceFormat, Workload};
@@ -77,6 +79,8 @@ pub(crate) struct RawServing {
     energy: Option<Spanned<EnergyOverrides>>,
     #[serde(default)]
     trace: Option<Spanned<RawTraceWindow>>,
+    #[serde(default)]
+    numerics: Option<Spanned<NumericsConfig>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,6 +232,8 @@ pub struct Serving {
     pub energy: EnergyConstants,
     /// The Perfetto window: first iteration and how many.
     pub trace_window: (u64, u64),
+    /// The sample of attention operations checked through the bit-accurate chain.
+    pub numerics: NumericsConfig,
 }
 
 struct At<'a> {
@@ -453,6 +459,13 @@ impl RawServing {
             }
             Some(t) => (t.value.first_iteration, t.value.iterations.value),
         };
+        let numerics = match &self.numerics {
+            None => NumericsConfig::default(),
+            Some(n) => {
+                n.value.validate().map_err(|(f, m)| at.fail(n, &format!("numerics.{f}"), m))?;
+                n.value
+            }
+        };
         Ok(Serving {
             file: file.into(),
             model,
@@ -469,6 +482,7 @@ impl RawServing {
             swap_budget,
             energy,
             trace_window,
+            numerics,
         })
     }
 }

@@ -189,6 +189,16 @@ impl KvManager {
         self.slot_of.get(&request).copied()
     }
 
+    /// The positions attended for `request` and the tier of each, in position order (empty
+    /// for a request holding no KV). Walks that request's positions: for a sample
+    /// (`crate::serve::numerics`), never per step.
+    pub fn attended(&self, request: u64) -> Vec<(u32, u8)> {
+        let Some(&slot) = self.slot_of.get(&request) else { return Vec::new() };
+        let p = &self.slots[slot as usize];
+        // Dense attention attends every position; every position is then selected too.
+        (0..p.tier.len()).filter(|&i| p.selected[i]).map(|i| (i as u32, p.tier[i])).collect()
+    }
+
     /// Applies a scheduled step: frees what it preempted, brings each scheduled request's
     /// positions to its context (a prefix cache hit after a preemption restores positions) and
     /// appends the step's tokens, drifts the important sets of decoding requests, then runs the

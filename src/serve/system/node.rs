@@ -56,6 +56,7 @@ use super::kv::{KvManager, KvPolicy, Locality, StepKv, MAX_TIERS};
 use crate::device::tier::TierPreset;
 use crate::serve::engine::{EngineError, NodeModel, StageExtra, Step};
 use crate::serve::gpu::{AttentionOn, GpuPreset, IterationTime, ModelShape};
+use crate::serve::numerics::{NumericsReport, Sampler};
 use crate::serve::pim::rtl::RtlTier;
 use crate::serve::pim::{PimTiming, TierLoad, TierTiming};
 
@@ -179,6 +180,8 @@ pub struct NodeReport {
     pub decisions: u64,
     /// RTL runs made when the tiers' RTL is in the loop (0 on the calibrated model).
     pub rtl_runs: u64,
+    /// The sample of attention operations recomputed through the bit-accurate chain.
+    pub numerics: NumericsReport,
 }
 
 /// Per-tier parts of a stage.
@@ -210,6 +213,7 @@ pub struct ServingNode<'a> {
     share: Vec<f64>,
     stored_sum: f64,
     gpu_busy_s: f64,
+    numerics: Option<Sampler>,
 }
 
 impl<'a> ServingNode<'a> {
@@ -308,6 +312,7 @@ impl<'a> ServingNode<'a> {
             share: vec![0.0; tiers],
             stored_sum: 0.0,
             gpu_busy_s: 0.0,
+            numerics: None,
         })
     }
 
@@ -331,10 +336,21 @@ impl<'a> ServingNode<'a> {
         &self.kv
     }
 
+    /// Samples attention operations through the bit-accurate chain ([`crate::serve::numerics`]).
+    pub fn with_numerics(mut self, sampler: Sampler) -> Self {
+        self.numerics = Some(sampler.attach(self.kind, &self.spec, &self.model, self.tiers));
+        self
+    }
+
+    pub fn numerics(&self) -> Option<&Sampler> {
+        self.numerics.as_ref()
+    }
+
     /// The run's figures, given its length (for static and idle power).
     pub fn report(&self, elapsed_s: f64) -> NodeReport {
         let mut r = self.report.clone();
         r.rtl_runs = self.rtl.iter().flatten().map(|t| t.runs).sum();
+        r.numerics = self.numerics.as_ref().map(|s| s.report().clone()).unwrap_or_default();
         let steps = r.decode_steps.max(1) as f64;
         for (t, k) in self.keys.iter().enumerate() {
             if let Some(tr) = r.tiers.get_mut(k) {
@@ -482,7 +498,9 @@ impl<'a> ServingNode<'a> {
             if self.off_package(t) {
                 link_j += layers * c.link_bytes * j_per_byte(self.energy.links.pcie_pj_per_bit);
             }
-            self.report.tiers.get_mut(&self.keys[t]).map(|r| r.pim_bytes += layers * c.pim_bytes);
+            if let Some(r) = self.report.tiers.get_mut(&self.keys[t]) {
+                r.pim_bytes += layers * c.pim_bytes;
+            }
         }
         parts.extend([layers * merge_ps / 1e6, migration_ps / 1e6, write_ps / 1e6]);
         for (t, j) in pim_j.into_iter().enumerate() {
@@ -549,6 +567,13 @@ impl NodeModel for ServingNode<'_> {
 
     fn step(&mut self, step: &Step, _now_ns: u64, gpu: &[IterationTime]) -> Result<Vec<StageExtra>, EngineError> {
         let kv = self.kv.apply(step).map_err(|e| EngineError::invalid("KV tiers", e))?;
+        if let Some(s) = &mut self.numerics {
+            s.step(step, &self.kv).map_err(|e| EngineError::invalid("numerics sample", e))?;
+            if s.done() {
+                // A replay has its operation: the rest of the run is not needed.
+                return Err(EngineError::invalid("numerics replay", "the sample is taken; the run stops here"));
+            }
+        }
         let slots: Vec<u32> =
             step.items.iter().filter(|i| i.decode).map(|i| self.kv.slot(i.request).unwrap_or(0)).collect();
         if !kv.attended.is_empty() {
