@@ -72,12 +72,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::engine::{simulate_node, EngineConfig, EngineError, KvPool, Step};
+use super::engine::{simulate_node, EngineConfig, EngineError, Step};
 use super::gpu::{GpuTime, ModelShape};
 use super::pim::PimTiming;
 use super::run::route;
 use super::scenario::{Serving, SystemRun};
-use super::system::{KvManager, NodeSpec, ServingNode, SystemKind};
+use super::system::{KvManager, NodeSpec, SystemKind};
 use super::workload::Workload;
 use crate::device::tier::TierPreset;
 use crate::error::SimError;
@@ -685,29 +685,14 @@ fn capture(
         let (local, _) = shards
             .get(instance)
             .ok_or_else(|| NumericsError::Setup(format!("node {instance}; the run has {} node(s)", shards.len())))?;
-        // As `run::run_system` builds each node.
-        let node_seed = seed ^ (instance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let target = match sample {
             SampleRef::Index(_) => SampleRef::Index(skip),
             op => op,
         };
-        let sampler = Sampler::new(s.numerics, node_seed, instance as u32).capture(target);
-        let mut node = ServingNode::new(
-            system.kind,
-            system.sparse,
-            &s.node,
-            &s.model,
-            timing,
-            s.locality,
-            &s.energy,
-            s.swap_budget,
-            node_seed,
-        )
-        .map_err(|e| NumericsError::Setup(format!("{label}: {e}")))?
-        .with_numerics(sampler);
-        let blocks = (node.capacity_positions() / u64::from(engine.block_size)).max(1);
-        let mut cfg = engine.clone();
-        cfg.kv_pool = KvPool::Blocks { blocks };
+        let (mut node, cfg) =
+            crate::serve::run::build_node(s, system, timing, engine, seed, instance, |x| x.capture(target))
+                .map_err(|e| NumericsError::Setup(format!("{label}: {e}")))?;
+        let blocks = cfg.num_blocks(&s.model).map_err(|e| NumericsError::Setup(format!("{label}: {e}")))?;
         let run = simulate_node(&cfg, blocks, &s.model, gpu, &mut node, local, &mut ());
         let sampler = node.numerics();
         if let Some(c) = sampler.and_then(Sampler::captured) {

@@ -165,6 +165,35 @@ pub struct Context<'a> {
     pub rtl: bool,
 }
 
+/// Node `instance` of `system` as every run builds it: its seed derived from the run's, its
+/// numerics sampler (`sampler` may adjust it), and `engine` with the KV pool sized to its tiers.
+pub fn build_node<'a>(
+    s: &Serving,
+    system: SystemRun,
+    timing: &'a PimTiming,
+    engine: &EngineConfig,
+    seed: u64,
+    instance: usize,
+    sampler: impl FnOnce(Sampler) -> Sampler,
+) -> Result<(ServingNode<'a>, EngineConfig), String> {
+    let node_seed = seed ^ (instance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let node = ServingNode::new(
+        system.kind,
+        system.sparse,
+        &s.node,
+        &s.model,
+        timing,
+        s.locality,
+        &s.energy,
+        s.swap_budget,
+        node_seed,
+    )?
+    .with_numerics(sampler(Sampler::new(s.numerics, node_seed, instance as u32)));
+    let blocks = (node.capacity_positions() / u64::from(engine.block_size)).max(1);
+    let cfg = EngineConfig { kv_pool: KvPool::Blocks { blocks }, ..engine.clone() };
+    Ok((node, cfg))
+}
+
 /// Runs one system on `workload` (one node or several behind the router) with `engine`.
 pub fn run_system(
     ctx: &Context<'_>,
@@ -182,27 +211,12 @@ pub fn run_system(
     let mut result: Option<RunResult> = None;
     let shards = route(workload, s.nodes, s.router)?;
     for (instance, (local, ids)) in shards.iter().enumerate() {
-        let node_seed = seed ^ (instance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let mut node = ServingNode::new(
-            system.kind,
-            system.sparse,
-            &s.node,
-            &s.model,
-            timing,
-            s.locality,
-            &s.energy,
-            s.swap_budget,
-            node_seed,
-        )
-        .map_err(&fail)?
-        .with_numerics(Sampler::new(s.numerics, node_seed, instance as u32));
+        let (mut node, cfg) = build_node(s, system, timing, engine, seed, instance, |x| x).map_err(&fail)?;
         if ctx.rtl {
             node = node.with_rtl(seed).map_err(&fail)?;
         }
-        let blocks = node.capacity_positions() / u64::from(engine.block_size);
-        let mut cfg = engine.clone();
-        cfg.kv_pool = KvPool::Blocks { blocks: blocks.max(1) };
-        let run = simulate_node(&cfg, blocks.max(1), &s.model, gpu, &mut node, local, &mut ())
+        let blocks = cfg.num_blocks(&s.model).map_err(|e| fail(e.to_string()))?;
+        let run = simulate_node(&cfg, blocks, &s.model, gpu, &mut node, local, &mut ())
             .map_err(|source| ServeError::Engine { system: label.clone(), source })?;
         let elapsed = run.summary().elapsed_s;
         let report = node.report(elapsed);
