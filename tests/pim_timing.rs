@@ -80,9 +80,9 @@ fn the_extrapolated_fit_predicts_the_second_geometry_and_the_cache_returns_it() 
 #[test]
 fn bad_requests_are_errors() {
     let dir = scratch("bad");
-    match PimTiming::load_or_calibrate(&["hbm-s"], DIM, &dir, 1) {
+    match PimTiming::load_or_calibrate(&["hbm9"], DIM, &dir, 1) {
         Err(PimError::UnknownTier { name, allowed }) => {
-            assert_eq!(name, "hbm-s");
+            assert_eq!(name, "hbm9");
             assert!(allowed.iter().any(|a| a == "hbm3-5.2"), "{allowed:?}");
         }
         other => panic!("{:?}", other.map(|t| t.dim)),
@@ -108,8 +108,8 @@ fn pam_calibrate_says_when_it_read_the_cache() {
     assert!(first.contains("node") && !first.contains("all from the cache"), "{first}");
     let second = run();
     assert!(second.contains("cached: tier-hbm3-5.2") && second.contains("all from the cache"), "{second}");
-    let o = Command::new(env!("CARGO_BIN_EXE_pam")).args(["calibrate", "--tiers", "hbm-s"]).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_pam")).args(["calibrate", "--tiers", "hbm9"]).output().unwrap();
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("not a reference preset"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a tier preset"));
     let _ = std::fs::remove_dir_all(&dir);
 }

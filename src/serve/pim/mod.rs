@@ -118,7 +118,7 @@ pub const RTL_HASH: &str = env!("PAM_RTL_HASH");
 /// Why PIM timing could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum PimError {
-    #[error("tier '{name}' is not a reference preset; allowed: {allowed:?}")]
+    #[error("tier '{name}' is not a tier preset; allowed: {allowed:?} (or a scaled preset of one, timed at its own geometry)")]
     UnknownTier { name: String, allowed: Vec<String> },
     #[error("tier {tier}: no Verilated preset names it as its reference (presets/tiers.yaml `reference:`)")]
     NoScaled { tier: String },
@@ -279,7 +279,8 @@ fn sub_seed(seed: u64, what: &str) -> u64 {
 }
 
 impl PimTiming {
-    /// Calibrates (or loads from the cache) every tier; `tiers` are REFERENCE preset names,
+    /// Calibrates (or loads from the cache) every tier; `tiers` are reference preset names (a
+    /// scaled preset is timed by its reference's calibration at its own geometry),
     /// fastest first.
     pub fn load_or_calibrate(tiers: &[&str], dim: usize, cache_dir: &Path, seed: u64) -> Result<PimTiming, PimError> {
         let started = Instant::now();
