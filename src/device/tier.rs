@@ -196,6 +196,13 @@ impl TierPreset {
         Ok(p.capacity())
     }
 
+    /// Tokens of head dimension `dim` the whole device holds: [`Self::capacity`] maps one
+    /// command bus of a DRAM device (what the Verilated device simulates), and a full-size
+    /// DRAM device has `channels` of them.
+    pub fn device_capacity(&self, dim: usize) -> Result<usize, SimError> {
+        Ok(self.capacity(dim)? * self.as_dram().map_or(1, |d| d.channels))
+    }
+
     /// The host's mapping rule for one device of this tier, with a random attention history.
     pub fn placer(&self, dim: usize) -> Result<Box<dyn Placer>, SimError> {
         let placer = self.device_placer(dim, 0, 0).map_err(|e| SimError::Input(format!("{}: {e}", self.name())))?;
@@ -214,6 +221,17 @@ impl TierPreset {
     pub fn open_with_pu_clock(&self, gap: Option<u32>) -> Result<PimDevice, SimError> {
         PimDevice::with_pu_clock(self.open_memory(gap)?, self.pu_clock_mhz())
     }
+}
+
+/// The keys of a list of tiers in summaries and waveforms: each tier's label in lower case
+/// (`hbm`, `ddr`, `cxl`, `ssd`, ...), with its index appended when two tiers share a label.
+pub fn tier_keys<'a>(tiers: impl IntoIterator<Item = &'a TierPreset>) -> Vec<String> {
+    let labels: Vec<String> = tiers.into_iter().map(|t| t.label().to_lowercase()).collect();
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| if labels.iter().filter(|m| *m == l).count() > 1 { format!("{l}{i}") } else { l.clone() })
+        .collect()
 }
 
 /// The Verilated top of a preset's device, as build.rs names it.

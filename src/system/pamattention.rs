@@ -58,15 +58,9 @@ impl TierConfig {
     }
 }
 
-/// The keys of a system's tiers in summaries and waveforms: each tier's label in lower case
-/// (`hbm`, `ddr`, `cxl`, `ssd`, ...), with its index appended when two tiers share a label.
+/// The keys of a system's tiers in summaries and waveforms ([`crate::device::tier::tier_keys`]).
 pub fn tier_keys(tiers: &[TierConfig]) -> Vec<String> {
-    let labels: Vec<String> = tiers.iter().map(|t| t.preset.label().to_lowercase()).collect();
-    labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| if labels.iter().filter(|m| *m == l).count() > 1 { format!("{l}{i}") } else { l.clone() })
-        .collect()
+    crate::device::tier::tier_keys(tiers.iter().map(|t| &t.preset))
 }
 
 /// The devices of one tier.

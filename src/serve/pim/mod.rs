@@ -226,9 +226,7 @@ impl TierTiming {
 
     /// Token-vectors one device holds at this head dimension.
     pub fn capacity(&self) -> u64 {
-        let placer = self.preset.capacity(self.dim).map_or(0, |c| c as u64);
-        // The DRAM placer maps one command bus; the device has `channels` of them.
-        placer * self.preset.as_dram().map_or(1, |d| d.channels as u64)
+        self.preset.device_capacity(self.dim).map_or(0, |c| c as u64)
     }
 
     /// Token-vectors per second of the whole node's tier attending full devices for `group`

@@ -85,12 +85,7 @@ impl NodeSpec {
 
     /// Tier keys: labels in lower case (`hbm`, `ddr`, ...), numbered when repeated.
     pub fn keys(&self) -> Vec<String> {
-        let labels: Vec<String> = self.tiers.iter().map(|t| t.label().to_lowercase()).collect();
-        labels
-            .iter()
-            .enumerate()
-            .map(|(i, l)| if labels.iter().filter(|m| *m == l).count() > 1 { format!("{l}{i}") } else { l.clone() })
-            .collect()
+        crate::device::tier::tier_keys(&self.tiers)
     }
 
     /// Whether tier 0 is the GPUs' own HBM (a full-size HBM preset first; a scaled one holds
@@ -122,9 +117,7 @@ impl NodeSpec {
                 }
                 per_gpu * f64::from(self.gpus())
             } else {
-                // The placer maps one command bus's bank groups; a DRAM device has `channels`.
-                let buses = t.as_dram().map_or(1, |d| d.channels);
-                let tokens = t.capacity(dim).map_err(|e| e.to_string())? * buses;
+                let tokens = t.device_capacity(dim).map_err(|e| e.to_string())?;
                 (tokens * crate::migration::interface::token_bytes(dim)) as f64 * n as f64
             };
             caps.push((bytes / per_position as f64).floor() as u64);
