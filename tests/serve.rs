@@ -2,6 +2,8 @@
 //! the KV manager's invariants over a whole run, what each system must do differently, the
 //! files, determinism, the router, the peak search, and bad input.
 
+mod serving;
+
 use std::path::{Path, PathBuf};
 
 use pam::scenario::Scenario;
@@ -9,25 +11,10 @@ use pam::serve::engine::{simulate_node, KvPool};
 use pam::serve::run::{self, SystemResult};
 use pam::serve::scenario::Serving;
 use pam::serve::system::{ServingNode, SystemKind};
-
-/// Calibrations are shared by every test (and every run): they are keyed by what they depend on.
-fn cache() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("pam-cache")
-}
-
-fn scenario(dir: &Path, name: &str, serving: &str) -> Result<Serving, String> {
-    let file = dir.join(format!("{name}.yaml"));
-    let text = format!("name: {name}\nseed: 3\nserving:\n{serving}");
-    std::fs::write(&file, &text).map_err(|e| e.to_string())?;
-    let sc = Scenario::load(&file).map_err(|e| e.to_string())?;
-    sc.serving.ok_or_else(|| "no serving section".to_string())
-}
+use serving::{cache, scenario};
 
 fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve").join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+    serving::tmp("serve", name)
 }
 
 const NODE: &str = "  model: llama3-70b

@@ -4,33 +4,19 @@
 //! corrupted partial is caught, and a sample replays through the Verilated devices with
 //! waveforms, bit for bit as the golden chain. Synthetic workloads only.
 
+mod serving;
+
 use std::path::{Path, PathBuf};
 
-use pam::scenario::Scenario;
 use pam::serve::engine::{simulate_node, KvPool};
 use pam::serve::numerics::{self, kv_vector, query_vector, ReplayOptions, SampleRef, Sampler};
 use pam::serve::run;
 use pam::serve::scenario::Serving;
 use pam::serve::system::{ServingNode, SystemKind};
-
-/// Shared with tests/serve.rs: calibrations are keyed by what they depend on.
-fn cache() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("pam-cache")
-}
+use serving::{cache, scenario};
 
 fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve_numerics").join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
-
-fn scenario(dir: &Path, name: &str, serving: &str) -> Result<Serving, String> {
-    let file = dir.join(format!("{name}.yaml"));
-    let text = format!("name: {name}\nseed: 3\nserving:\n{serving}");
-    std::fs::write(&file, &text).map_err(|e| e.to_string())?;
-    let sc = Scenario::load(&file).map_err(|e| e.to_string())?;
-    sc.serving.ok_or_else(|| "no serving section".to_string())
+    serving::tmp("serve_numerics", name)
 }
 
 /// A small HBM pool (utilisation 0.3) spilling into SSD: 40 prompts of ~3K tokens hold more
@@ -161,7 +147,7 @@ fn a_sample_replays_through_the_rtl_bit_exact_with_waveforms() {
         .expect("a sample over both tiers");
     let out = dir.join("waves");
     let opts = ReplayOptions { sample: SampleRef::Index(index), waves: true, out: out.clone() };
-    let rep = numerics::replay(&s, system, &s.workload, &s.engine, gpu.as_ref(), &timing, 3, &opts).expect("replays");
+    let rep = numerics::replay(&ctx, system, &s.workload, &s.engine, &opts).expect("replays");
     print!("{}", rep.describe());
     assert_eq!(rep.id.step, sample.step);
     assert_eq!(rep.id.positions, sample.positions);
@@ -187,7 +173,7 @@ fn a_sample_replays_through_the_rtl_bit_exact_with_waveforms() {
         kv_head: sample.kv_head,
     };
     let opts = ReplayOptions { sample: op, waves: false, out };
-    let again = numerics::replay(&s, system, &s.workload, &s.engine, gpu.as_ref(), &timing, 3, &opts).expect("replays");
+    let again = numerics::replay(&ctx, system, &s.workload, &s.engine, &opts).expect("replays");
     assert!(again.bit_exact && again.waves.is_empty());
     assert_eq!(again.id.positions, sample.positions);
 }

@@ -89,8 +89,8 @@ fn replay(s: &Serving, o: &ServeOptions, sample: &str) -> Result<(), ServeError>
     let (workload, engine, _) =
         run::load_points(s)?.into_iter().next().ok_or_else(|| ServeError::Setup("no load point".into()))?;
     let opts = numerics::ReplayOptions { sample, waves: o.waves, out: o.out.clone() };
-    let r = numerics::replay(s, *system, &workload, &engine, gpu.as_ref(), &timing, o.seed, &opts)
-        .map_err(|e| ServeError::Setup(e.to_string()))?;
+    let ctx = run::Context { serving: s, gpu: gpu.as_ref(), timing: &timing, seed: o.seed, rtl: false };
+    let r = numerics::replay(&ctx, *system, &workload, &engine, &opts).map_err(|e| ServeError::Setup(e.to_string()))?;
     print!("{}", r.describe());
     if !o.waves {
         println!("  (no waveforms: add --waves)");

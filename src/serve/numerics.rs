@@ -73,9 +73,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::engine::{simulate_node, EngineConfig, EngineError, Step};
-use super::gpu::{GpuTime, ModelShape};
-use super::pim::PimTiming;
-use super::run::route;
+use super::gpu::ModelShape;
+use super::run::{route, Context};
 use super::scenario::{Serving, SystemRun};
 use super::system::{KvManager, NodeSpec, SystemKind};
 use super::workload::Workload;
@@ -639,37 +638,30 @@ impl ReplayReport {
 /// Replays one sampled operation of `system` (module doc): re-runs the serving loop of the
 /// sample's node with the same seed until the operation is computed, then runs it through the
 /// Verilated devices. `workload` and `engine` are the load point the sample came from.
-#[allow(clippy::too_many_arguments)]
 pub fn replay(
-    s: &Serving,
+    ctx: &Context<'_>,
     system: SystemRun,
     workload: &Workload,
     engine: &EngineConfig,
-    gpu: &dyn GpuTime,
-    timing: &PimTiming,
-    seed: u64,
     opts: &ReplayOptions,
 ) -> Result<ReplayReport, NumericsError> {
     let label = system.label();
     if !system.kind.pim() {
         return Err(NumericsError::Setup(format!("{label}: attention runs on the GPU; only PIM systems replay")));
     }
-    let captured = capture(s, system, workload, engine, gpu, timing, seed, opts.sample)?;
-    run_on_rtl(s, &captured, opts)
+    let captured = capture(ctx, system, workload, engine, opts.sample)?;
+    run_on_rtl(ctx.serving, &captured, opts)
 }
 
 /// Re-runs the serving loop until the sample is computed; its positions and outputs.
-#[allow(clippy::too_many_arguments)]
 fn capture(
-    s: &Serving,
+    ctx: &Context<'_>,
     system: SystemRun,
     workload: &Workload,
     engine: &EngineConfig,
-    gpu: &dyn GpuTime,
-    timing: &PimTiming,
-    seed: u64,
     sample: SampleRef,
 ) -> Result<Captured, NumericsError> {
+    let s = ctx.serving;
     let label = system.label();
     let shards = route(workload, s.nodes, s.router).map_err(|e| NumericsError::Setup(e.to_string()))?;
     let nodes: Vec<usize> = match sample {
@@ -690,10 +682,10 @@ fn capture(
             op => op,
         };
         let (mut node, cfg) =
-            crate::serve::run::build_node(s, system, timing, engine, seed, instance, |x| x.capture(target))
+            crate::serve::run::build_node(s, system, ctx.timing, engine, ctx.seed, instance, |x| x.capture(target))
                 .map_err(|e| NumericsError::Setup(format!("{label}: {e}")))?;
         let blocks = cfg.num_blocks(&s.model).map_err(|e| NumericsError::Setup(format!("{label}: {e}")))?;
-        let run = simulate_node(&cfg, blocks, &s.model, gpu, &mut node, local, &mut ());
+        let run = simulate_node(&cfg, blocks, &s.model, ctx.gpu, &mut node, local, &mut ());
         let sampler = node.numerics();
         if let Some(c) = sampler.and_then(Sampler::captured) {
             return Ok(c.clone());
