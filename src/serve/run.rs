@@ -223,7 +223,7 @@ pub fn run_system(
         node_report = Some(match node_report {
             None => report,
             Some(mut acc) => {
-                merge_reports(&mut acc, &report);
+                merge_reports(&mut acc, instance, &report);
                 acc
             }
         });
@@ -247,14 +247,21 @@ pub fn run_system(
     Ok(SystemResult { label, batch, run, node, summary })
 }
 
-fn merge_reports(acc: &mut NodeReport, r: &NodeReport) {
+/// Adds node report `r` to `acc`, the merge of the `merged` nodes before it: totals add up,
+/// per-step figures and utilisations are the mean over the nodes.
+fn merge_reports(acc: &mut NodeReport, merged: usize, r: &NodeReport) {
+    let n = merged as f64;
+    let mean = |a: &mut f64, x: f64| *a = (*a * n + x) / (n + 1.0);
     acc.decode_steps += r.decode_steps;
     acc.migrated_positions += r.migrated_positions;
-    acc.migrated_per_step = (acc.migrated_per_step + r.migrated_per_step) / 2.0;
-    acc.migrated_fraction_per_step = (acc.migrated_fraction_per_step + r.migrated_fraction_per_step) / 2.0;
+    mean(&mut acc.migrated_per_step, r.migrated_per_step);
+    mean(&mut acc.migrated_fraction_per_step, r.migrated_fraction_per_step);
+    acc.rtl_runs += r.rtl_runs;
     for (k, t) in &r.tiers {
         if let Some(a) = acc.tiers.get_mut(k) {
-            a.utilisation = (a.utilisation + t.utilisation) / 2.0;
+            mean(&mut a.utilisation, t.utilisation);
+            mean(&mut a.attended_per_step, t.attended_per_step);
+            mean(&mut a.importance_share, t.importance_share);
             a.pim_bytes += t.pim_bytes;
             a.peak_positions = a.peak_positions.max(t.peak_positions);
         }
