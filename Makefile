@@ -4,9 +4,12 @@
 #                 the Azure conversation trace, every system side by side (out/serve_llama3_70b_conv)
 #   make run-rtl  build, then the default RTL scenario with waveforms into out/pu_smoke
 #   make test     everything CI checks: RTL lint, rustfmt, clippy, unit and integration tests,
-#                 the hardware regression (fp, datapath, device, system; JUnit in out/), GTKWave
+#                 the hardware regression (fp, datapath, device, system; JUnit in out/), the Slurm
+#                 sweep check (a one-node cluster on this machine), GTKWave
 #                 views, the synthesis check
 #   make regress  the hardware regression alone
+#   make slurm-check  a sweep run locally and as a Slurm job array on a one-node cluster started
+#                 on this machine (scripts/slurm-cluster.sh; root) must give identical tables
 #   make bench    the benchmarks (figures printed, nothing asserted)
 #   make synth    Yosys synthesis check of every block (no latches, cell counts; ~5 min)
 #   make fuzz     fuzzing campaign: 10^6 inputs over the scenario parser and every trace reader,
@@ -27,7 +30,7 @@ DEVICE_SEEDS   ?= 500
 SYSTEM_SEEDS   ?= 200
 FUZZ_INPUTS    ?= 1000000
 
-.PHONY: setup build run run-rtl test lint fmt clippy unit regress waves-check bench synth fuzz fuzz-checked clean
+.PHONY: setup build run run-rtl test lint fmt clippy unit regress slurm-check waves-check bench synth fuzz fuzz-checked clean
 
 setup:
 	bash scripts/setup.sh
@@ -41,7 +44,7 @@ run: build
 run-rtl: build
 	$(PAM) run $(SCENARIO) --out $(OUT)/$(basename $(notdir $(SCENARIO))) --waves
 
-test: lint fmt clippy unit regress waves-check synth
+test: lint fmt clippy unit regress slurm-check waves-check synth
 
 lint: build
 	scripts/lint-rtl.sh $(PAM)
@@ -60,6 +63,9 @@ regress: build
 	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --junit $(OUT)/junit-datapath.xml
 	$(PAM) regress --suite device --seeds $(DEVICE_SEEDS) --junit $(OUT)/junit-device.xml
 	$(PAM) regress --suite system --seeds $(SYSTEM_SEEDS) --junit $(OUT)/junit-system.xml
+
+slurm-check: build
+	SLURM_CHECK_DIR=$(OUT)/slurm-check scripts/slurm-check.sh $(PAM)
 
 waves-check: build
 	scripts/check-waves.sh $(PAM)
