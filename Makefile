@@ -5,8 +5,8 @@
 #   make run-rtl  build, then the default RTL scenario with waveforms into out/pu_smoke
 #   make test     everything CI checks: RTL lint, rustfmt, clippy, unit and integration tests,
 #                 the hardware regression (fp, datapath, device, system; JUnit in out/), the Slurm
-#                 sweep check (a one-node cluster on this machine), GTKWave
-#                 views, the synthesis check
+#                 sweep check (a one-node cluster on this machine), GTKWave views, the synthesis
+#                 check
 #   make regress  the hardware regression alone
 #   make slurm-check  a sweep run locally and as a Slurm job array on a one-node cluster started
 #                 on this machine (scripts/slurm-cluster.sh; root) must give identical tables
