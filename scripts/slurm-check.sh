@@ -108,6 +108,7 @@ check_tasks() {
 # 1. The cluster alone: a 2-task array that writes one file per task.
 t0=$(date +%s)
 mkdir -p "$work/trivial"
+# shellcheck disable=SC2016  # the task's shell expands them
 job=$(sbatch --parsable --array=0-1 --chdir="$work/trivial" --output="$work/trivial/%A_%a.out" \
   --time=5 --wrap 'echo "task $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_TASK_COUNT" >"task.$SLURM_ARRAY_TASK_ID"') ||
   fail "sbatch of the trivial array"

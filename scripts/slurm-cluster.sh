@@ -121,7 +121,7 @@ start() {
       exit 1
     fi
   done
-  for c in munged mungekey slurmctld slurmd sinfo; do
+  for c in munged slurmctld slurmd sinfo scontrol; do
     command -v "$c" >/dev/null || { say "$c not found: run scripts/setup.sh as root" >&2; exit 1; }
   done
   rm -rf "$dir/state" "$dir/spool" "$dir/run" "$dir/log" "$dir/munge" "$dir/jobcomp.log"
@@ -198,7 +198,7 @@ stop_all() {
       kill "$pid" 2>/dev/null || true
       t=0
       while kill -0 "$pid" 2>/dev/null && [ $t -lt 50 ]; do sleep 0.2; t=$((t + 1)); done
-      kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+      if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
       say "stopped $d ($pid)"
     fi
     rm -f "$(pidfile "$d")"
