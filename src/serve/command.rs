@@ -170,6 +170,9 @@ pub fn serve(s: &Serving, o: &ServeOptions) -> Result<Vec<SystemResult>, ServeEr
                 Some(b) => println!("    peak: {:.1} tok/s at {what} {:.3}", b.tokens_per_s, b.load),
                 None => println!("    peak: no load probed meets the SLO"),
             }
+            if p.saturated {
+                println!("    (the throughput stopped growing with the SLO still met: the workload's length, not the SLO, bounds this peak; give more requests)");
+            }
         }
     }
     run::write_comparison(&results, &o.out)?;

@@ -6,6 +6,11 @@
 //! holds, then bisects between the last load that met it and the first that did not, for a
 //! fixed number of probes. Throughput is not monotonic in the load in general (preemptions,
 //! queueing); the search reports the best probe that met the SLO, not the last.
+//!
+//! Doubling stops early when the SLO still holds but the throughput no longer grows (less
+//! than [`SATURATED`] over two doublings): every request of the workload then arrives before
+//! the first ones finish, so more load only compresses the arrivals, and the peak is bounded
+//! by the workload's length, not by the SLO (the search says so).
 
 use super::engine::EngineConfig;
 use super::run::{ServeError, SystemResult};
@@ -27,6 +32,9 @@ pub struct Peak {
     pub probes: Vec<Probe>,
     /// The best probe that met the SLO, if any.
     pub best: Option<Probe>,
+    /// Doubling stopped with the SLO still met because the throughput had stopped growing:
+    /// the workload, not the SLO, bounds the peak.
+    pub saturated: bool,
 }
 
 /// What the search varies.
@@ -41,6 +49,8 @@ pub enum Load<'a> {
 const BISECT: usize = 5;
 /// Most doublings (2^12 times the rate or a batch of 4096).
 const DOUBLINGS: usize = 12;
+/// Relative throughput gain over two doublings below which the load is saturated.
+pub const SATURATED: f64 = 0.01;
 
 /// Searches the peak; `run` serves one load point and `probe` is told about each probe.
 pub fn search(
@@ -86,10 +96,16 @@ pub fn search(
     };
     let (mut lo, mut hi) = (0.0, None);
     let mut x: f64 = 1.0;
+    let mut saturated = false;
     for _ in 0..=DOUBLINGS {
         if at(x, &mut probes)? {
             lo = x;
             if x >= max_batch {
+                break;
+            }
+            let n = probes.len();
+            if n >= 3 && probes[n - 1].tokens_per_s < probes[n - 3].tokens_per_s * (1.0 + SATURATED) {
+                saturated = true;
                 break;
             }
             x = (x * 2.0).min(max_batch);
@@ -113,5 +129,5 @@ pub fn search(
         }
     }
     let best = probes.iter().filter(|p| p.met).max_by(|a, b| a.tokens_per_s.total_cmp(&b.tokens_per_s)).cloned();
-    Ok(Peak { probes, best })
+    Ok(Peak { probes, best, saturated })
 }

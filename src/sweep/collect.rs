@@ -115,6 +115,7 @@ pub fn csv_text(rows: &[Row]) -> Result<String, SweepError> {
             opt(r.peak.as_ref().map(|p| p.load_kind.clone())),
             opt(r.peak.as_ref().map(|p| p.load.to_string())),
             opt(r.peak.as_ref().map(|p| p.met.to_string())),
+            opt(r.peak.as_ref().map(|p| p.saturated.to_string())),
             r.requests.to_string(),
             r.finished.to_string(),
             r.output_tokens_per_s.to_string(),

@@ -125,6 +125,7 @@ pub fn run(sweep: &str, point: &Point, out: &Path, cache: &Path, commit: &str) -
                     load_kind: kind.into(),
                     load: p.probes[i].load,
                     met: p.best.is_some(),
+                    saturated: p.saturated,
                     probes: p.probes.len(),
                 };
                 let batch = (kind == "batch").then(|| p.probes[i].load.round() as u32);

@@ -187,7 +187,10 @@ impl At<'_> {
 }
 
 impl Sweep {
+    /// Loads `file`, recorded as its canonical path: a local run and the array tasks that
+    /// `--slurm` starts with absolute paths then name the same sweep, and merge identically.
     pub fn load(file: &Path) -> Result<Sweep, SpecError> {
+        let file = &std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
         let text = std::fs::read_to_string(file).map_err(|err| SpecError::Read { file: file.into(), err })?;
         Self::parse(file, &text)
     }

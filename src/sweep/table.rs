@@ -51,6 +51,9 @@ pub struct PeakResult {
     /// probed when none met it.
     pub load: f64,
     pub met: bool,
+    /// The SLO still held when more load stopped adding throughput: the workload's length,
+    /// not the SLO, bounds this peak.
+    pub saturated: bool,
     pub probes: usize,
 }
 
