@@ -420,3 +420,40 @@ fn the_browser_check_catches_a_script_error_and_a_hidden_figure() {
     assert!(c.rendered.get("slo").is_some_and(|s| s.0 > 0));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Runs the `pam` binary.
+fn pam(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pam")).args(args).output().expect("run pam");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn pam_report_reads_results_json_and_names_what_is_wrong() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-cli");
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).expect("dir");
+    let d = dir.to_str().expect("utf-8 path");
+
+    let (code, _, err) = pam(&["report", d]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("results.json") && err.contains("pam sweep collect"), "{err}");
+
+    let json = dir.join("results.json");
+    std::fs::write(&json, "{\"sweep\": \"x\",\n \"file\": \"x.yaml\",\n \"points\": \"many\", \"rows\": []}")
+        .expect("write");
+    let (code, _, err) = pam(&["report", d]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&json.display().to_string()) && err.contains("line 3"), "{err}");
+
+    std::fs::write(&json, serde_json::to_string_pretty(&sweep()).expect("json")).expect("write");
+    let (code, out, err) = pam(&["report", d]);
+    assert_eq!(code, 0, "{err}");
+    let index = dir.join("report").join("index.html");
+    assert!(out.contains(&index.display().to_string()) && index.is_file(), "{out}");
+    for figure in Figure::ALL {
+        let line = out.lines().find(|l| l.trim_start().starts_with(figure.name())).unwrap_or_default();
+        assert!(line.contains(&format!("{}.svg", figure.name())) && line.contains(COMMIT), "{out}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

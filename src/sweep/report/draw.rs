@@ -9,6 +9,7 @@
 
 use std::path::Path;
 
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -24,12 +25,30 @@ const FOOT: u32 = 30;
 /// Characters of legend text on one line (at 13 px, in the legend's width).
 const LEGEND_CHARS: usize = 30;
 
+/// The widest a figure gets before its panels go one per row, pixels (the page's width).
+const MAX_WIDTH: u32 = 1450;
+
+/// A panel's width: [`PANEL`], or wider so that every category's label fits under it.
+fn panel_width(chart: &Chart) -> u32 {
+    let need = chart
+        .panels
+        .iter()
+        .map(|p| {
+            let widest = p.categories.iter().map(|c| c.chars().count()).max().unwrap_or(0);
+            // 12 px labels at about 0.6 em per character, a gap, and the y axis.
+            p.categories.len() as f64 * (widest as f64 * 7.2 + 16.0) + 100.0
+        })
+        .fold(0.0, f64::max);
+    PANEL.0.max(need.ceil().min(f64::from(MAX_WIDTH - LEGEND)) as u32)
+}
+
 /// Draws `chart` into `path` and returns the SVG.
 pub fn draw(chart: &Chart, path: &Path) -> Result<String, ReportError> {
     let n = chart.panels.len().max(1);
-    let cols = n.min(2);
+    let width = panel_width(chart);
+    let cols = if 2 * width + LEGEND <= MAX_WIDTH { n.min(2) } else { 1 };
     let rows = n.div_ceil(cols);
-    let grid_w = u32::try_from(cols).unwrap_or(2) * PANEL.0;
+    let grid_w = u32::try_from(cols).unwrap_or(2) * width;
     let grid_h = u32::try_from(rows).unwrap_or(u32::MAX / PANEL.1 / 2) * PANEL.1;
     render_string(path, (grid_w + LEGEND, HEAD + grid_h + FOOT), |root| {
         let err = |what: &'static str| move |e| plot_error(path, what, e);
@@ -94,8 +113,17 @@ fn draw_panel(area: &Area<'_>, path: &Path, chart: &Chart, panel: &Panel) -> Res
         }
         _ => String::new(),
     };
+    let decimals = if top >= 20.0 {
+        0
+    } else if top >= 2.0 {
+        1
+    } else {
+        2
+    };
+    let y_label = |v: &f64| format!("{v:.decimals$}");
     ctx.configure_mesh()
         .disable_x_mesh()
+        .y_label_formatter(&y_label)
         .x_labels(panel.categories.len() + 2)
         .x_label_formatter(&label)
         .x_desc(chart.x_label.as_str())
@@ -255,11 +283,13 @@ fn draw_legend(area: &Area<'_>, path: &Path, chart: &Chart) -> Result<(), Report
     }
     if let Some((_, label)) = &chart.reference {
         entry(&mut y, label, &|y| {
-            area.draw(&PathElement::new(vec![(8, y + 6), (32, y + 6)], BLACK.stroke_width(1)))
+            area.draw(&DashedPathElement::new(vec![(8, y + 6), (32, y + 6)], 6, 4, BLACK.stroke_width(1)))
                 .map_err(err("the legend"))
         })?;
     }
-    if let Some(meaning) = &chart.flag_meaning {
+    // A flag is explained only where some mark carries it.
+    let flagged = chart.panels.iter().any(|p| p.marks.iter().any(|m| m.flagged));
+    if let Some(meaning) = chart.flag_meaning.as_ref().filter(|_| flagged) {
         match chart.kind {
             Kind::Lines => entry(&mut y, meaning, &|y| {
                 area.draw(&Cross::new((20, y + 6), 6, RED.stroke_width(3))).map_err(err("the legend"))

@@ -487,6 +487,12 @@ fn component_rank(name: &str) -> (usize, String) {
     (rank, name.to_string())
 }
 
+/// pam or one of its ablations.
+fn is_pam(label: &str) -> bool {
+    let base = split_label(label).0;
+    base == "pam" || base.starts_with("pam-no-")
+}
+
 const VLLM: &str = "vllm-offload";
 const LSPIM: &str = "lspim";
 
@@ -568,9 +574,15 @@ fn energy(chart: &mut Chart, rows: &[&Row], colours: &BTreeMap<String, usize>) -
 fn ablation(chart: &mut Chart, rows: &[&Row], colours: &BTreeMap<String, usize>) -> Vec<(Ctx, Panel)> {
     chart.title = "Ablation: PAM without each of its parts".into();
     chart.description = "Output throughput of pam and of pam without PAMattention, without its mapping and \
-        without its scheduler (and the other systems of the part), divided by lspim's at the same batch; \
-        at the smallest and the largest batch of the sweep part."
+        without its scheduler, divided by lspim's at the same batch; at the smallest and the largest batch \
+        of the sweep part."
         .into();
+    // pam and its ablations; the part's other systems have figures of their own (all of them
+    // when the part has no pam at all).
+    let has_pam = rows.iter().any(|r| is_pam(&r.system));
+    let rows: Vec<&Row> =
+        rows.iter().copied().filter(|r| !has_pam || is_pam(&r.system) || split_label(&r.system).0 == LSPIM).collect();
+    let rows = rows.as_slice();
     chart.x_label = "batch".into();
     chart.y_label = "output tokens/s / lspim's".into();
     chart.reference = Some((1.0, "lspim = 1".into()));
@@ -710,7 +722,7 @@ mod tests {
     fn ablation_keeps_the_smallest_and_largest_batch_over_lspim() {
         let mut rows = Vec::new();
         for b in [16, 64, 256] {
-            for (s, t) in [("lspim", 100.0), ("pam", 300.0), ("pam-no-mapping", 150.0)] {
+            for (s, t) in [("lspim", 100.0), ("pam", 300.0), ("pam-no-mapping", 150.0), ("vllm-offload", 50.0)] {
                 let mut r = row("off", &[Figure::Ablation], s, Some(b));
                 r.output_tokens_per_s = t * f64::from(b);
                 r.out_of_memory = s == "lspim" && b == 256;
@@ -720,6 +732,7 @@ mod tests {
         let c = &charts(&results(rows))[3];
         let p = &c.panels[0];
         assert_eq!(p.categories, ["small batch 16", "large batch 256"]);
+        // pam's ablations only: the other systems have figures of their own.
         assert_eq!(c.series.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(), ["pam", "pam-no-mapping"]);
         let values: Vec<f64> = p.marks.iter().map(|m| m.value).collect();
         assert_eq!(values, [3.0, 1.5, 3.0, 1.5]);
