@@ -88,6 +88,38 @@ enum Cmd {
         #[arg(long)]
         waves: bool,
     },
+    /// Run a sweep (a base serving scenario over axes; see scenarios/eval/): every point into
+    /// OUT/points/<id>/, skipping points already done, JOBS at a time; or one shard of it; or
+    /// write (and submit) it as a Slurm job array. `pam sweep collect OUT` merges the points.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Sweep {
+        #[command(subcommand)]
+        action: Option<SweepCmd>,
+        #[arg(required = true)]
+        file: Option<PathBuf>,
+        /// Output directory (default: out/sweeps/<sweep name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Points run in parallel.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Run shard I of N only (points dealt round-robin); inside a Slurm array task the
+        /// default is the task's own shard.
+        #[arg(long, value_parser = parse_shard)]
+        shard: Option<pam::sweep::runner::Shard>,
+        /// Calibration cache (default: $PAM_CACHE, else .cache/pam).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        /// Write OUT/slurm/sweep.sbatch, a job array of the sweep, instead of running it.
+        #[arg(long, conflicts_with_all = ["shard", "point"])]
+        slurm: bool,
+        /// With --slurm: submit the script with sbatch.
+        #[arg(long, requires = "slurm")]
+        submit: bool,
+        /// Run this point only (an id of OUT/sweep.json), even if it is done.
+        #[arg(long)]
+        point: Option<String>,
+    },
     /// Run the hardware regression; ends with `N passed, N failed` and fails on any failure.
     Regress {
         #[arg(long, value_enum, default_value = "datapath")]
@@ -169,6 +201,13 @@ enum Cmd {
         #[command(subcommand)]
         what: BenchCmd,
     },
+}
+
+#[derive(Subcommand)]
+enum SweepCmd {
+    /// Merge every finished point of a sweep's output directory into results.{csv,json}; fails
+    /// naming the points without a result.
+    Collect { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -344,6 +383,68 @@ fn real_main() -> anyhow::Result<bool> {
             }
             pam::serve::command::serve(serving, &opts)?;
             Ok(true)
+        }
+        Cmd::Sweep { action: Some(SweepCmd::Collect { dir }), .. } => {
+            let c = pam::sweep::collect::collect(&dir)?;
+            println!(
+                "sweep {}: {} rows from {} of {} points -> {}, {}",
+                c.results.sweep,
+                c.results.rows.len(),
+                c.results.points - c.missing.len(),
+                c.results.points,
+                dir.join("results.csv").display(),
+                dir.join("results.json").display()
+            );
+            if !c.missing.is_empty() {
+                anyhow::bail!(
+                    "{}: {} point(s) have no result yet (run the sweep again to finish them): {}",
+                    dir.display(),
+                    c.missing.len(),
+                    c.missing.join(", ")
+                );
+            }
+            Ok(true)
+        }
+        Cmd::Sweep { action: None, file, out, jobs, shard, cache, slurm, submit, point } => {
+            let file = file.context("a sweep file")?;
+            let sweep = pam::sweep::spec::Sweep::load(&file)?;
+            let out = out.unwrap_or_else(|| PathBuf::from("out/sweeps").join(&sweep.name));
+            let cache = cache_dir(cache);
+            if slurm {
+                let all: Vec<_> = sweep.points.iter().collect();
+                pam::sweep::runner::warm_cache(&all, &cache)?;
+                pam::sweep::runner::Manifest::of(&sweep, &pam::sweep::commit()).write(&out)?;
+                let exe = std::env::current_exe().context("the path of this pam")?;
+                let (script, tasks) = pam::sweep::slurm::write_script(&sweep, &out, &cache, &exe)?;
+                println!(
+                    "sweep {}: {} points as a job array of {tasks} tasks: {}",
+                    sweep.name,
+                    sweep.points.len(),
+                    script.display()
+                );
+                if submit {
+                    let id = pam::sweep::slurm::submit(&script)?;
+                    println!("submitted job array {id} ({tasks} tasks); then: pam sweep collect {}", out.display());
+                }
+                return Ok(true);
+            }
+            let shard = shard.or_else(pam::sweep::runner::Shard::from_slurm_env);
+            let opts = pam::sweep::runner::RunOptions { out: out.clone(), cache, jobs, shard, point };
+            let o = pam::sweep::runner::run(&sweep, &opts, &pam::sweep::commit())?;
+            println!(
+                "sweep {}: {} points done ({} run now, {} skipped as already done{}) in {:.1} s wall; collect with: pam sweep collect {}",
+                sweep.name,
+                o.ran + o.skipped,
+                o.ran,
+                o.skipped,
+                if o.failed.is_empty() { String::new() } else { format!(", {} FAILED", o.failed.len()) },
+                o.wall_s,
+                out.display()
+            );
+            for (id, e) in &o.failed {
+                eprintln!("error: point {id}: {e}");
+            }
+            Ok(o.failed.is_empty() && o.ran + o.skipped == o.selected)
         }
         Cmd::Regress { suite, seeds, seed, replay, junit, filter, jobs, inject_faults } => {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -623,6 +724,10 @@ fn real_main() -> anyhow::Result<bool> {
             Ok(true)
         }
     }
+}
+
+fn parse_shard(s: &str) -> Result<pam::sweep::runner::Shard, String> {
+    s.parse()
 }
 
 /// The calibration cache: the flag, else $PAM_CACHE, else .cache/pam.

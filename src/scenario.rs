@@ -269,7 +269,7 @@ pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
 /// and refuse in milliseconds what would cost time or memory: alias bombs (aliases expand into
 /// events, all counted), deep nesting (a stack per level), huge scalars. `!include` stays off
 /// (the default: a scenario reads no other file).
-fn yaml_options() -> serde_saphyr::Options {
+pub(crate) fn yaml_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_events = 20_000;
     budget.max_nodes = 10_000;

@@ -101,8 +101,8 @@ pub struct Row {
     pub preemptions: u64,
     /// The most requests running in one step (the batch the system reached).
     pub max_running: u32,
-    /// An offline batch the system could not hold at once (it ran fewer than the batch at
-    /// its peak, or preempted).
+    /// An offline batch the system could not hold at once: its KV pool filled while requests
+    /// waited, or it preempted.
     pub out_of_memory: bool,
     pub migrated_per_step: f64,
     pub joules_per_output_token: f64,

@@ -1,5 +1,7 @@
 //! What the serving tests share: the calibration cache, scratch directories, and a scenario
 //! with a `serving` section written to a file and loaded as a user's would be.
+// Each test binary that includes this module uses a subset of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
