@@ -349,7 +349,11 @@ fn report(dir: &std::path::Path, out: Option<PathBuf>) -> anyhow::Result<bool> {
     for f in &summary.figures {
         let what = match &f.empty {
             Some(why) => why.clone(),
-            None => format!("{} panels, {} marks from {} rows; {}", f.panels, f.marks, f.rows, f.provenance),
+            None => {
+                let s = |n: usize| if n == 1 { "" } else { "s" };
+                let (p, m, r) = (f.panels, f.marks, f.rows);
+                format!("{p} panel{}, {m} mark{} from {r} row{}; {}", s(p), s(m), s(r), f.provenance)
+            }
         };
         println!("  {:<9} {}: {what}", f.figure.name(), f.svg.display());
     }

@@ -222,6 +222,20 @@ pub fn num(v: f64) -> String {
     }
 }
 
+/// A measured value to three significant digits: `28.4`, `0.842`, `1230`.
+pub fn significant(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() || a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
 /// The known systems in the order the figures show them (baselines first).
 const ORDER: [&str; 8] =
     ["vllm-offload", "attacc", "lpim", "lspim", "pam", "pam-no-pamattention", "pam-no-mapping", "pam-no-scheduler"];
@@ -504,8 +518,13 @@ fn energy(chart: &mut Chart, rows: &[&Row], colours: &BTreeMap<String, usize>) -
     chart.x_label = "system".into();
     chart.y_label = "J per output token / vllm-offload's".into();
     chart.reference = Some((1.0, "vllm-offload = 1".into()));
-    let mut components: Vec<String> =
-        rows.iter().flat_map(|r| r.joules_by_component.keys().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    // Components that spent something somewhere (a legend of zeros says nothing).
+    let mut components: Vec<String> = rows
+        .iter()
+        .flat_map(|r| r.joules_by_component.iter().filter(|(_, j)| j.is_finite() && **j > 0.0).map(|(k, _)| k.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     components.sort_by_key(|c| component_rank(c));
     chart.components = components;
     let mut cells: BTreeMap<Ctx, BTreeMap<String, Vec<&Row>>> = BTreeMap::new();
@@ -556,7 +575,7 @@ fn energy(chart: &mut Chart, rows: &[&Row], colours: &BTreeMap<String, usize>) -
                 series: series_index(chart, system, colours),
                 value,
                 segments,
-                note: format!("{} J", num(own)),
+                note: format!("{} J", significant(own)),
                 flagged: false,
                 points: rs.iter().map(|r| r.point.clone()).collect(),
             });
@@ -704,11 +723,11 @@ mod tests {
         v.joules_per_output_token = 4.0;
         let mut p = row("off", &[Figure::Energy], "pam", Some(16));
         p.joules_per_output_token = 1.0;
-        p.joules_by_component = BTreeMap::from([("gpu".into(), 3.0), ("pim_DDR5".into(), 1.0)]);
+        p.joules_by_component = BTreeMap::from([("gpu".into(), 3.0), ("pim_DDR5".into(), 1.0), ("links".into(), 0.0)]);
         let c = &charts(&results(vec![p, v]))[2];
         assert_eq!(c.figure, Figure::Energy);
         assert_eq!(c.series.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(), ["vllm-offload", "pam"]);
-        assert_eq!(c.components, ["gpu", "pim_DDR5", "static"]);
+        assert_eq!(c.components, ["gpu", "pim_DDR5", "static"], "no zero-only component");
         let marks = &c.panels[0].marks;
         let pam = marks.iter().find(|m| c.series[m.series].0 == "pam").expect("pam");
         assert!((pam.value - 0.25).abs() < 1e-12, "{pam:?}");
@@ -716,6 +735,8 @@ mod tests {
         let vllm = marks.iter().find(|m| c.series[m.series].0 == "vllm-offload").expect("vllm");
         assert!((vllm.value - 1.0).abs() < 1e-12);
         assert!(c.panels[0].note.is_none());
+        assert_eq!((vllm.note.as_str(), pam.note.as_str()), ("4.00 J", "1.00 J"));
+        assert_eq!([significant(28.3786), significant(0.84217), significant(1234.5)], ["28.4", "0.842", "1234"]);
     }
 
     #[test]
