@@ -180,7 +180,13 @@ fn sweep() -> Results {
 
 fn chromium() -> PathBuf {
     if let Some(p) = std::env::var_os("PAM_CHROMIUM") {
-        return PathBuf::from(p);
+        let p = PathBuf::from(p);
+        assert!(
+            p.is_file(),
+            "PAM_CHROMIUM={} is not a file: unset it to use the chromium of scripts/setup.sh",
+            p.display()
+        );
+        return p;
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     for dir in std::env::split_paths(&path) {
