@@ -22,6 +22,13 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# A headless Chromium opens `pam report`'s page in tests/report_browser.rs: Debian's chromium,
+# unless a Chromium or Chrome is already there (GitHub's Ubuntu runners have Chrome; Ubuntu
+# ships Chromium only as a snap).
+if [ -z "${PAM_CHROMIUM:-}" ] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null \
+   && ! command -v google-chrome >/dev/null; then
+  missing+=(chromium)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing Debian packages: ${missing[*]}; run this script as root (or install them)" >&2

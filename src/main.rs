@@ -186,6 +186,16 @@ enum Cmd {
     /// Fuzzing campaign over the scenario parser and every trace reader: prints inputs,
     /// accepted, rejected, crashed and slow per target; fails if any input crashed.
     Fuzz(pam::fuzz::FuzzArgs),
+    /// The evaluation report of a collected sweep: reads DIR/results.json and writes
+    /// OUT/index.html (one self-contained page), OUT/figures/<figure>.svg and
+    /// OUT/tables/<figure>.csv per figure, and OUT/tables/points.csv.
+    Report {
+        /// The sweep's output directory (after `pam sweep collect DIR`).
+        dir: PathBuf,
+        /// Where to write the report (default: DIR/report).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Benchmarks that print measured figures.
     Bench {
         #[command(subcommand)]
@@ -317,8 +327,43 @@ fn main() -> ExitCode {
     }
 }
 
+/// `pam report DIR [--out OUT]`.
+fn report(dir: &std::path::Path, out: Option<PathBuf>) -> anyhow::Result<bool> {
+    let path = dir.join("results.json");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+            "{}: no such file; merge the sweep's points first with `pam sweep collect {}`",
+            path.display(),
+            dir.display()
+        ),
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
+    };
+    let results: pam::sweep::table::Results = serde_json::from_str(&text).with_context(|| {
+        format!("{}: not a sweep's merged table (the results.json that `pam sweep collect` writes)", path.display())
+    })?;
+    let out = out.unwrap_or_else(|| dir.join("report"));
+    let summary = pam::sweep::report::write_report(&results, &out)
+        .with_context(|| format!("writing the report of {} into {}", path.display(), out.display()))?;
+    println!("report: {} ({} rows of sweep {})", summary.index.display(), summary.rows, results.sweep);
+    for f in &summary.figures {
+        let what = match &f.empty {
+            Some(why) => why.clone(),
+            None => {
+                let s = |n: usize| if n == 1 { "" } else { "s" };
+                let (p, m, r) = (f.panels, f.marks, f.rows);
+                format!("{p} panel{}, {m} mark{} from {r} row{}; {}", s(p), s(m), s(r), f.provenance)
+            }
+        };
+        println!("  {:<9} {}: {what}", f.figure.name(), f.svg.display());
+    }
+    println!("  {:<9} {}", "points", summary.points.display());
+    Ok(true)
+}
+
 fn real_main() -> anyhow::Result<bool> {
     match Cli::parse().cmd {
+        Cmd::Report { dir, out } => report(&dir, out),
         Cmd::Run { scenario, seed, out, waves } => {
             let sc = Scenario::load(&scenario)?;
             let seed = seed.or(sc.seed).unwrap_or(DEFAULT_SEED);

@@ -1,7 +1,7 @@
 //! Evaluations beyond one run (SERVING-SPEC §13): a sweep file ([`spec`]) expands base serving
 //! scenarios over axes into points; each point ([`point`]) is served into its own directory;
 //! points run locally in parallel or shard by shard as a Slurm job array ([`runner`],
-//! [`slurm`]), and merge into one table ([`collect`], [`table`]).
+//! [`slurm`]), and merge into one table ([`collect`], [`table`]), which [`report`] draws.
 //!
 //! ```text
 //! DIR/sweep.json                the expansion: parts, and every point's index, id and values
@@ -10,10 +10,12 @@
 //! DIR/points/<id>/...           each run's summary.json (peak.json: the probes of a peak search)
 //! DIR/results.{json,csv}        `pam sweep collect DIR`
 //! DIR/slurm/sweep.sbatch        `pam sweep --slurm`, with the array's logs beside it
+//! DIR/report/                   `pam report DIR`: index.html, figures/*.svg, tables/*.csv
 //! ```
 
 pub mod collect;
 pub mod point;
+pub mod report;
 pub mod runner;
 pub mod slurm;
 pub mod spec;

@@ -213,9 +213,9 @@ pub fn colour_hex(i: usize) -> String {
     format!("#{r:02X}{g:02X}{b:02X}")
 }
 
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+pub(crate) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
-fn plot_error(path: &Path, what: &str, e: impl std::fmt::Display) -> ReportError {
+pub(crate) fn plot_error(path: &Path, what: &str, e: impl std::fmt::Display) -> ReportError {
     ReportError::Plot { path: path.display().to_string(), what: what.to_string(), problem: e.to_string() }
 }
 
@@ -225,6 +225,15 @@ fn render(
     size: (u32, u32),
     draw: impl FnOnce(&Area<'_>) -> Result<(), ReportError>,
 ) -> Result<(), ReportError> {
+    render_string(path, size, draw).map(|_| ())
+}
+
+/// [`render`], returning the SVG written (a page that inlines it need not read it back).
+pub(crate) fn render_string(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&Area<'_>) -> Result<(), ReportError>,
+) -> Result<String, ReportError> {
     // Below this the label areas and margins leave no room, and plotters' layout arithmetic
     // is not meant for it.
     const MIN: (u32, u32) = (200, 150);
@@ -241,7 +250,8 @@ fn render(
         draw(&root)?;
         root.present().map_err(|e| plot_error(path, "the file", e))?;
     }
-    std::fs::write(path, svg).map_err(|e| ReportError::write(path, e))
+    std::fs::write(path, &svg).map_err(|e| ReportError::write(path, e))?;
+    Ok(svg)
 }
 
 /// A line of a chart: its legend and its points.
