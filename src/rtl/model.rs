@@ -14,7 +14,7 @@ use super::xrand::{self, XInit};
 use crate::error::SimError;
 
 /// A Verilated top linked into this binary. build.rs makes the list: the PUs and RUs of each
-/// width (`pu16`, `ru4`, ...), the lab tops (`fp_lab`, `dram_lab`), one device per Verilated tier
+/// width (`pu16`, `ru4`, ...), the test tops (`fp_lab`, `dram_lab`, `unreset_probe`), one device per Verilated tier
 /// preset (`dev_<preset>`, from `presets/tiers.yaml`) and the migration interface for each pair
 /// of beat widths (`mig_<source bytes>_<target bytes>`).
 #[derive(Clone, Copy, Debug)]
