@@ -4,10 +4,12 @@
 #                 the Azure conversation trace, every system side by side (out/serve_llama3_70b_conv)
 #   make run-rtl  build, then the default RTL scenario with waveforms into out/pu_smoke
 #   make test     everything CI checks: RTL lint, rustfmt, clippy, unit and integration tests,
-#                 the hardware regression (fp, datapath, device, system; JUnit in out/), the Slurm
-#                 sweep check (a one-node cluster on this machine), GTKWave views, the synthesis
-#                 check
+#                 the hardware regression (fp, datapath, device, system; JUnit in out/), the
+#                 same X-randomised, the Slurm sweep check (a one-node cluster on this machine),
+#                 GTKWave views, the synthesis check
 #   make regress  the hardware regression alone
+#   make regress-xrand  the same suites X-randomised: every case's registers and memories start
+#                 from values drawn from its own reset seed instead of zeros (part of make test)
 #   make slurm-check  a sweep run locally and as a Slurm job array on a one-node cluster started
 #                 on this machine (scripts/slurm-cluster.sh; root) must give identical tables
 #   make bench    the benchmarks (figures printed, nothing asserted)
@@ -30,7 +32,7 @@ DEVICE_SEEDS   ?= 500
 SYSTEM_SEEDS   ?= 200
 FUZZ_INPUTS    ?= 1000000
 
-.PHONY: setup build run run-rtl test lint fmt clippy unit regress slurm-check waves-check bench synth fuzz fuzz-checked clean
+.PHONY: setup build run run-rtl test lint fmt clippy unit regress regress-xrand slurm-check waves-check bench synth fuzz fuzz-checked clean
 
 setup:
 	bash scripts/setup.sh
@@ -44,7 +46,7 @@ run: build
 run-rtl: build
 	$(PAM) run $(SCENARIO) --out $(OUT)/$(basename $(notdir $(SCENARIO))) --waves
 
-test: lint fmt clippy unit regress slurm-check waves-check synth
+test: lint fmt clippy unit regress regress-xrand slurm-check waves-check synth
 
 lint: build
 	scripts/lint-rtl.sh $(PAM)
@@ -63,6 +65,14 @@ regress: build
 	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --junit $(OUT)/junit-datapath.xml
 	$(PAM) regress --suite device --seeds $(DEVICE_SEEDS) --junit $(OUT)/junit-device.xml
 	$(PAM) regress --suite system --seeds $(SYSTEM_SEEDS) --junit $(OUT)/junit-system.xml
+
+# Same sizes as `regress`: X-randomisation costs nothing per cycle (only the models' constructors
+# differ), so the step takes as long again (about 230 s of CPU for the four suites).
+regress-xrand: build
+	$(PAM) regress --suite fp --seeds $(FP_SEEDS) --xrand --junit $(OUT)/junit-xrand-fp.xml
+	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --xrand --junit $(OUT)/junit-xrand-datapath.xml
+	$(PAM) regress --suite device --seeds $(DEVICE_SEEDS) --xrand --junit $(OUT)/junit-xrand-device.xml
+	$(PAM) regress --suite system --seeds $(SYSTEM_SEEDS) --xrand --junit $(OUT)/junit-xrand-system.xml
 
 slurm-check: build
 	SLURM_CHECK_DIR=$(OUT)/slurm-check scripts/slurm-check.sh $(PAM)

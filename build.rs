@@ -81,6 +81,8 @@ fn tops(presets: &[Preset]) -> Vec<Top> {
     }
     tops.push(Top::new("fp_lab", "pam_fp_lab", &[], false));
     tops.push(Top::new("dram_lab", "pam_dram_lab", &[], false));
+    // A deliberately unreset register, for the test that X-randomisation catches one.
+    tops.push(Top::new("unreset_probe", "pam_unreset_probe", &[], false));
     let mut widths = Vec::new();
     for p in presets.iter().filter(|p| p.verilated) {
         if !LANES.contains(&p.pu_lanes) {
@@ -144,17 +146,21 @@ fn tops(presets: &[Preset]) -> Vec<Top> {
 const MIG_FULL_BITS: u64 = 256;
 
 /// Bumped when the generated shim changes, so that every model is rebuilt.
-const SHIM_VERSION: u32 = 2;
+const SHIM_VERSION: u32 = 3;
 
 /// Flags that shape the generated C++ (part of every stamp).
 const VERILATOR_FLAGS: &[&str] = &[
     "--cc",
     "--trace-fst",
     "-O3",
+    // X values (explicit X, and every variable's value at construction) come from Verilator's
+    // runtime: zeros under the default `randReset(0)`, so a normal run behaves as with `fast`,
+    // and random per seed under `randReset(2)` (`pam regress --xrand`), which exposes a register
+    // read before it is reset. Only the constructor differs from `fast`: no cost per cycle.
     "--x-assign",
-    "fast",
+    "unique",
     "--x-initial",
-    "fast",
+    "unique",
     "--no-timing",
     "--timescale",
     "1ps/1ps",
@@ -693,11 +699,20 @@ struct Model {{
     {prefix} top;
     std::unique_ptr<VerilatedFstC> trace;
     std::vector<pam_port> ports;
-    Model() : top(&ctx, "TOP") {{}}
+    Model(int rand_reset, int rand_seed) : top(seeded(&ctx, rand_reset, rand_seed), "TOP") {{}}
+
+    // The model's constructor draws every initial value (--x-initial unique) from the thread's
+    // context, so the context must be set up before it runs.
+    static VerilatedContext *seeded(VerilatedContext *c, int rand_reset, int rand_seed) {{
+        c->randReset(rand_reset);
+        c->randSeed(rand_seed);
+        Verilated::threadContextp(c);
+        return c;
+    }}
 }};
 
-void *create() {{
-    Model *m = new Model();
+void *create(int rand_reset, int rand_seed) {{
+    Model *m = new Model(rand_reset, rand_seed);
     m->ctx.traceEverOn(true);
     m->ports = {{
 {table}    }};

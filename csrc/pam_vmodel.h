@@ -28,8 +28,11 @@ typedef struct pam_port {
 
 typedef struct pam_vmodel_vtable {
     const char *name;
-    /* Creates a model with its own VerilatedContext; NULL on failure. */
-    void *(*create)(void);
+    /* Creates a model with its own VerilatedContext; NULL on failure. Initial
+     * values follow Verilator's +verilator+rand+reset+<rand_reset> and
+     * +verilator+seed+<rand_seed>: rand_reset 0 gives zeros, 2 values drawn from
+     * rand_seed (the models are built with --x-initial unique). */
+    void *(*create)(int rand_reset, int rand_seed);
     void (*destroy)(void *model);
     void (*eval)(void *model);
     /* Port table of this instance; *count receives its length. */

@@ -145,6 +145,11 @@ enum Cmd {
         /// Flip one bit of the golden model's result in the first N cases (checks the checker).
         #[arg(long, default_value_t = 0, hide = true)]
         inject_faults: u64,
+        /// X-randomised: every case's registers and memories start from values drawn from its
+        /// own reset seed (printed with a failure) instead of zeros, which exposes a register
+        /// read before it is reset.
+        #[arg(long)]
+        xrand: bool,
     },
     /// The tier presets: geometry, timing, PUs, compute cap and bandwidth bounds.
     Presets {
@@ -451,6 +456,7 @@ fn real_main() -> anyhow::Result<bool> {
             Ok(o.failed.is_empty() && o.ran + o.skipped == o.selected)
         }
         Cmd::Regress { suite, seeds, seed, replay, junit, filter, jobs, inject_faults } => {
+        Cmd::Regress { suite, seeds, seed, replay, junit, filter, jobs, inject_faults, xrand } => {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let opts = regress::Options {
                 suite,
@@ -461,11 +467,13 @@ fn real_main() -> anyhow::Result<bool> {
                 junit: junit.clone(),
                 jobs,
                 inject_faults,
+                xrand,
             };
             println!(
-                "pam regress --suite {} : {} cases, run seed {seed:#x}, {jobs} jobs, {}",
+                "pam regress --suite {} : {} cases, run seed {seed:#x}, {jobs} jobs, {}, {}",
                 suite.name(),
                 if replay.is_some() { 1 } else { seeds },
+                if xrand { "X-randomised (a reset seed per case)" } else { "zero initial values" },
                 pam::rtl::VERILATOR_VERSION
             );
             let report = regress::run(&opts);

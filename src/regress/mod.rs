@@ -9,10 +9,19 @@
 //!   them, for one query or a group sharing the K/V reads ([`crate::device::check`]).
 //! * `system`: random decode runs over 1 to 4 tiers with every policy, then invariant
 //!   checks on what is stored ([`crate::system::decode`]).
+//! * `unreset-probe`: a test top with a register deliberately left out of reset
+//!   (`rtl/tb/pam_unreset_probe.sv`); it passes on zero-initialised models and fails under
+//!   `--xrand`, which is what it is for.
+//!
+//! With `--xrand` every case builds fresh models whose registers and memories start from values
+//! drawn from the case's reset seed ([`reset_seed_of`], [`crate::rtl::xrand`]) instead of zeros,
+//! so a register read before it is reset, or an output read before reset completes, shows up as
+//! a mismatch; the seed follows from the case seed, so the replay line repeats it.
 
 mod device_case;
 pub mod fp_vectors;
 pub mod junit;
+mod probe_case;
 mod system_case;
 
 use std::io::Write as _;
@@ -29,6 +38,7 @@ use crate::error::SimError;
 use crate::golden::fp as gf;
 use crate::problem::{case_seed, label_of, Problem, ProblemSpace};
 use crate::rtl::fp_lab::FpLab;
+use crate::rtl::xrand;
 
 /// Vectors per `fp` case.
 pub const FP_VECTORS_PER_CASE: usize = 20_000;
@@ -41,6 +51,9 @@ pub enum Suite {
     Datapath,
     Device,
     System,
+    /// The deliberately unreset register of `rtl/tb/pam_unreset_probe.sv`: fails under
+    /// `--xrand` by design.
+    UnresetProbe,
 }
 
 impl Suite {
@@ -50,6 +63,7 @@ impl Suite {
             Suite::Datapath => "datapath",
             Suite::Device => "device",
             Suite::System => "system",
+            Suite::UnresetProbe => "unreset-probe",
         }
     }
 }
@@ -69,6 +83,8 @@ pub struct Options {
     /// Corrupt the golden model's result in the first N cases (one flipped bit), to show that
     /// the checker and the failure report work.
     pub inject_faults: u64,
+    /// X-randomised: every case's models start from values drawn from its reset seed.
+    pub xrand: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -125,6 +141,7 @@ fn list_cases(opts: &Options) -> Vec<Case> {
                 let (policy, tiers) = system_case::shape_of(seed);
                 format!("system/{id}_T{tiers}_{policy}")
             }
+            Suite::UnresetProbe => format!("unreset-probe/{id}"),
         }
     };
     let all: Vec<Case> = match opts.replay {
@@ -206,8 +223,14 @@ fn run_datapath_case(units: &mut Units, seed: u64, inject_fault: bool) -> Result
     Ok(Verdict { problems, rel_err: o.rel_err_f64, properties })
 }
 
-fn replay_command(suite: Suite, seed: u64) -> String {
-    format!("pam regress --suite {} --replay {seed:#x}", suite.name())
+/// The reset seed of an X-randomised case: a function of the case seed alone, so that
+/// `--replay SEED --xrand` starts every model from the same values again.
+pub fn reset_seed_of(case_seed: u64) -> u64 {
+    case_seed ^ 0x58_5241_4E44 // "XRAND": keeps it apart from the stimulus drawn from the seed
+}
+
+fn replay_command(suite: Suite, seed: u64, xrand: bool) -> String {
+    format!("pam regress --suite {} --replay {seed:#x}{}", suite.name(), if xrand { " --xrand" } else { "" })
 }
 
 /// Runs the suite on `opts.jobs` threads. Failures are printed as they happen.
@@ -226,7 +249,12 @@ pub fn run(opts: &Options) -> Report {
                     let Some(case) = cases.get(i) else { break };
                     let t0 = Instant::now();
                     let inject = case.index < opts.inject_faults;
-                    let verdict: Result<Verdict, SimError> = match opts.suite {
+                    let reset_seed = opts.xrand.then(|| reset_seed_of(case.seed));
+                    if opts.xrand {
+                        // Initial values are drawn when a model is built: every case builds its own.
+                        w = Worker::default();
+                    }
+                    let verdict: Result<Verdict, SimError> = xrand::with_reset_seed(reset_seed, || match opts.suite {
                         Suite::Fp => match w.lab.as_mut() {
                             Some(lab) => Ok(run_fp_case(lab, case.seed, inject)),
                             None => FpLab::new().map(|lab| run_fp_case(w.lab.insert(lab), case.seed, inject)),
@@ -237,8 +265,9 @@ pub fn run(opts: &Options) -> Report {
                         }
                         Suite::Device => device_case::run(&mut w.devices, case.seed, inject),
                         Suite::System => system_case::run(case.seed, inject),
-                    };
-                    let (passed, message, properties) = match verdict {
+                        Suite::UnresetProbe => probe_case::run(case.seed, inject),
+                    });
+                    let (passed, message, mut properties) = match verdict {
                         Ok(v) => {
                             if let Some(e) = v.rel_err {
                                 let mut m = max_err.lock().unwrap();
@@ -252,12 +281,19 @@ pub fn run(opts: &Options) -> Report {
                             (false, format!("simulation error: {e}"), vec![])
                         }
                     };
-                    let replay = replay_command(opts.suite, case.seed);
+                    let replay = replay_command(opts.suite, case.seed, opts.xrand);
+                    let reset_note = reset_seed.map_or(String::new(), |r| format!(" reset_seed={r:#x}"));
+                    if let Some(r) = reset_seed {
+                        properties.push(("reset_seed".into(), format!("{r:#x}")));
+                    }
                     if !passed {
                         let first = message.lines().next().unwrap_or("");
                         let mut out = std::io::stdout().lock();
-                        let _ =
-                            writeln!(out, "FAIL {} seed={:#x}: {first}\n     replay: {replay}", case.name, case.seed);
+                        let _ = writeln!(
+                            out,
+                            "FAIL {} seed={:#x}{reset_note}: {first}\n     replay: {replay}",
+                            case.name, case.seed
+                        );
                     }
                     let r = CaseResult {
                         name: case.name.clone(),

@@ -12,6 +12,7 @@ pub mod fp_lab;
 pub mod model;
 pub mod pu;
 pub mod ru;
+pub mod xrand;
 
 /// Version text of the Verilator the models were built with.
 pub const VERILATOR_VERSION: &str = env!("PAM_VERILATOR_VERSION");

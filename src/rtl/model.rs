@@ -10,10 +10,11 @@ use std::path::Path;
 use std::ptr::NonNull;
 
 use super::ffi;
+use super::xrand::{self, XInit};
 use crate::error::SimError;
 
 /// A Verilated top linked into this binary. build.rs makes the list: the PUs and RUs of each
-/// width (`pu16`, `ru4`, ...), the lab tops (`fp_lab`, `dram_lab`), one device per Verilated tier
+/// width (`pu16`, `ru4`, ...), the test tops (`fp_lab`, `dram_lab`, `unreset_probe`), one device per Verilated tier
 /// preset (`dev_<preset>`, from `presets/tiers.yaml`) and the migration interface for each pair
 /// of beat widths (`mig_<source bytes>_<target bytes>`).
 #[derive(Clone, Copy, Debug)]
@@ -98,12 +99,21 @@ pub struct VModel {
 unsafe impl Send for VModel {}
 
 impl VModel {
-    /// Creates an instance of `top` clocked by its `clk_i` port at `clock_mhz`.
+    /// Creates an instance of `top` clocked by its `clk_i` port at `clock_mhz`, its variables
+    /// starting as the thread's X-randomisation scope says ([`xrand::with_reset_seed`]; zeros
+    /// outside one).
     pub fn new(top: Top, clock_mhz: f64) -> Result<Self, SimError> {
+        Self::with_x_init(top, clock_mhz, xrand::next())
+    }
+
+    /// As [`VModel::new`], with the initial values given.
+    pub fn with_x_init(top: Top, clock_mhz: f64, x_init: XInit) -> Result<Self, SimError> {
         let vt = top.vtable();
         let create = vt.create.expect("shim without create");
-        // SAFETY: `create` allocates a fresh model and returns an owning pointer (or NULL).
-        let raw = unsafe { create() };
+        let (rand_reset, rand_seed) = x_init.verilator_args();
+        // SAFETY: `create` allocates a fresh model and returns an owning pointer (or NULL); its
+        // arguments are plain integers.
+        let raw = unsafe { create(rand_reset, rand_seed) };
         let handle = NonNull::new(raw).ok_or(SimError::ModelCreate(top.name.to_string()))?;
         let mut count = 0usize;
         let ports_fn = vt.ports.expect("shim without ports");
