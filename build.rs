@@ -144,12 +144,15 @@ fn tops(presets: &[Preset]) -> Vec<Top> {
 const MIG_FULL_BITS: u64 = 256;
 
 /// Bumped when the generated shim changes, so that every model is rebuilt.
-const SHIM_VERSION: u32 = 2;
+const SHIM_VERSION: u32 = 3;
 
 /// Flags that shape the generated C++ (part of every stamp).
 const VERILATOR_FLAGS: &[&str] = &[
     "--cc",
     "--trace-fst",
+    // The cover points written in the RTL (functional coverage, rtl/README.md), nothing else:
+    // line and toggle coverage would slow every model.
+    "--coverage-user",
     "-O3",
     "--x-assign",
     "fast",
@@ -569,7 +572,8 @@ fn build_model(vl: &Verilator, top: &Top, rtl: &[PathBuf], root: &Path, dir: &Pa
 
 /// The Verilator runtime, shared by all models.
 fn build_runtime(vl: &Verilator, out: &Path, any_top: &str) {
-    let stamp = stamp_of(&[&vl.version_text, &format!("{CXX_OPT}")]);
+    // The flags decide which runtime files the models need (coverage adds verilated_cov).
+    let stamp = stamp_of(&[&vl.version_text, &format!("{CXX_OPT}{VERILATOR_FLAGS:?}")]);
     let dir = out.join("verilated_rt");
     if out.join("libverilated_rt.a").exists() && read_stamp(&dir) == Some(stamp) {
         return;
@@ -598,7 +602,7 @@ fn cxx_build(vl: &Verilator) -> cc::Build {
         .define("VM_TRACE", "1")
         .define("VM_TRACE_FST", "1")
         .define("VM_TRACE_VCD", "0")
-        .define("VM_COVERAGE", "0")
+        .define("VM_COVERAGE", "1")
         .define("VM_SC", "0")
         .define("VL_THREADED", "1")
         .flag_if_supported("-faligned-new")
@@ -683,6 +687,7 @@ fn shim_source(top: &Top, prefix: &str, ports: &[Port]) -> String {
 #include "{prefix}.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
+#include "verilated_cov.h"
 #include "pam_vmodel.h"
 #include <memory>
 #include <vector>
@@ -735,7 +740,11 @@ void trace_close(void *p) {{
     Model *m = static_cast<Model *>(p);
     if (m->trace) {{ m->trace->close(); m->trace.reset(); }}
 }}
-const pam_vmodel_vtable VTABLE = {{"{name}", create, destroy, eval, ports, trace_open, trace_dump, trace_flush, trace_close}};
+int coverage_write(void *p, const char *path) {{
+    static_cast<Model *>(p)->ctx.coveragep()->write(path);
+    return 0;
+}}
+const pam_vmodel_vtable VTABLE = {{"{name}", create, destroy, eval, ports, trace_open, trace_dump, trace_flush, trace_close, coverage_write}};
 }}  // namespace
 
 extern "C" const pam_vmodel_vtable *pam_vmodel_{name}(void) {{ return &VTABLE; }}
