@@ -4,9 +4,11 @@
 #                 the Azure conversation trace, every system side by side (out/serve_llama3_70b_conv)
 #   make run-rtl  build, then the default RTL scenario with waveforms into out/pu_smoke
 #   make test     everything CI checks: RTL lint, rustfmt, clippy, unit and integration tests,
-#                 the hardware regression (fp, datapath, device, system; JUnit in out/), GTKWave
+#                 the hardware regression (fp, datapath, device, system; JUnit in out/), its
+#                 functional coverage against rtl/coverage-floors.yaml (out/coverage/), GTKWave
 #                 views, the synthesis check
-#   make regress  the hardware regression alone
+#   make regress  the hardware regression alone (it also writes the coverage data)
+#   make coverage the regression, then its coverage per RTL block, failing below a floor
 #   make bench    the benchmarks (figures printed, nothing asserted)
 #   make synth    Yosys synthesis check of every block (no latches, cell counts; ~5 min)
 #   make fuzz     fuzzing campaign: 10^6 inputs over the scenario parser and every trace reader,
@@ -27,7 +29,7 @@ DEVICE_SEEDS   ?= 500
 SYSTEM_SEEDS   ?= 200
 FUZZ_INPUTS    ?= 1000000
 
-.PHONY: setup build run run-rtl test lint fmt clippy unit regress waves-check bench synth fuzz fuzz-checked clean
+.PHONY: setup build run run-rtl test lint fmt clippy unit regress coverage waves-check bench synth fuzz fuzz-checked clean
 
 setup:
 	bash scripts/setup.sh
@@ -41,7 +43,7 @@ run: build
 run-rtl: build
 	$(PAM) run $(SCENARIO) --out $(OUT)/$(basename $(notdir $(SCENARIO))) --waves
 
-test: lint fmt clippy unit regress waves-check synth
+test: lint fmt clippy unit regress coverage waves-check synth
 
 lint: build
 	scripts/lint-rtl.sh $(PAM)
@@ -56,10 +58,15 @@ unit:
 	$(CARGO) test --release --locked
 
 regress: build
-	$(PAM) regress --suite fp --seeds $(FP_SEEDS) --junit $(OUT)/junit-fp.xml
-	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --junit $(OUT)/junit-datapath.xml
-	$(PAM) regress --suite device --seeds $(DEVICE_SEEDS) --junit $(OUT)/junit-device.xml
-	$(PAM) regress --suite system --seeds $(SYSTEM_SEEDS) --junit $(OUT)/junit-system.xml
+	rm -f $(OUT)/coverage/*.dat
+	$(PAM) regress --suite fp --seeds $(FP_SEEDS) --junit $(OUT)/junit-fp.xml --coverage $(OUT)/coverage/fp.dat
+	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --junit $(OUT)/junit-datapath.xml --coverage $(OUT)/coverage/datapath.dat
+	$(PAM) regress --suite device --seeds $(DEVICE_SEEDS) --junit $(OUT)/junit-device.xml --coverage $(OUT)/coverage/device.dat
+	$(PAM) regress --suite system --seeds $(SYSTEM_SEEDS) --junit $(OUT)/junit-system.xml --coverage $(OUT)/coverage/system.dat
+
+# The floors hold for the default seed counts: a shorter regression may reach less.
+coverage: regress
+	COVERAGE_DIR=$(OUT)/coverage scripts/coverage.sh $(PAM)
 
 waves-check: build
 	scripts/check-waves.sh $(PAM)

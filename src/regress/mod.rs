@@ -10,6 +10,7 @@
 //! * `system`: random decode runs over 1 to 4 tiers with every policy, then invariant
 //!   checks on what is stored ([`crate::system::decode`]).
 
+pub mod coverage_report;
 mod device_case;
 pub mod fp_vectors;
 pub mod junit;
@@ -28,6 +29,7 @@ use crate::datapath::{self, Units};
 use crate::error::SimError;
 use crate::golden::fp as gf;
 use crate::problem::{case_seed, label_of, Problem, ProblemSpace};
+use crate::rtl::coverage;
 use crate::rtl::fp_lab::FpLab;
 
 /// Vectors per `fp` case.
@@ -69,6 +71,8 @@ pub struct Options {
     /// Corrupt the golden model's result in the first N cases (one flipped bit), to show that
     /// the checker and the failure report work.
     pub inject_faults: u64,
+    /// Write the cover point counts of every model the run used here ([`crate::rtl::coverage`]).
+    pub coverage: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -89,6 +93,8 @@ pub struct Report {
     pub failed: usize,
     pub max_rel_err_f64: f64,
     pub seconds: f64,
+    /// What the coverage database holds, when one was asked for (an error fails the run).
+    pub coverage: Option<Result<coverage::Written, SimError>>,
 }
 
 /// `*` matches any run, `?` one character.
@@ -214,6 +220,10 @@ fn replay_command(suite: Suite, seed: u64) -> String {
 pub fn run(opts: &Options) -> Report {
     let started = Instant::now();
     let cases = list_cases(opts);
+    let collecting = match &opts.coverage {
+        Some(_) => Some(coverage::start()),
+        None => None,
+    };
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; cases.len()]);
     let max_err = Mutex::new(0.0f64);
@@ -273,10 +283,17 @@ pub fn run(opts: &Options) -> Report {
             });
         }
     });
+    // Every worker, and so every model, has been dropped: the counts are all in.
+    let coverage = match (collecting, &opts.coverage) {
+        (Some(Ok(())), Some(path)) => Some(coverage::finish(path)),
+        (Some(Err(e)), _) => Some(Err(e)),
+        _ => None,
+    };
     let cases: Vec<CaseResult> =
         results.into_inner().unwrap().into_iter().map(|r| r.expect("every case ran")).collect();
     let failed = cases.iter().filter(|c| !c.passed).count();
     Report {
+        coverage,
         passed: cases.len() - failed,
         failed,
         max_rel_err_f64: max_err.into_inner().unwrap(),
