@@ -357,7 +357,8 @@ fn real_main() -> anyhow::Result<bool> {
                 );
             }
             if let (Some(written), Some(path)) = (report.coverage, &coverage) {
-                let w = written.with_context(|| format!("cannot write the coverage of the run to {}", path.display()))?;
+                let w =
+                    written.with_context(|| format!("cannot write the coverage of the run to {}", path.display()))?;
                 println!(
                     "coverage: {} of {} cover points hit, from {} models: {}",
                     w.points_hit,
@@ -396,10 +397,11 @@ fn real_main() -> anyhow::Result<bool> {
         Cmd::Fuzz(args) => Ok(pam::fuzz::cli(&args)?),
         Cmd::Coverage { data, floors, out, write_floors } => {
             use pam::regress::coverage_report as cr;
-            let text =
-                std::fs::read_to_string(&data).with_context(|| format!("cannot read coverage data {}", data.display()))?;
+            let text = std::fs::read_to_string(&data)
+                .with_context(|| format!("cannot read coverage data {}", data.display()))?;
             let points = cr::points(&text, &data)?;
-            let mut f = if write_floors && !floors.exists() { cr::Floors::default() } else { cr::Floors::load(&floors)? };
+            let mut f =
+                if write_floors && !floors.exists() { cr::Floors::default() } else { cr::Floors::load(&floors)? };
             if write_floors {
                 let yaml = cr::evaluate(&points, &f).floors_yaml(&f);
                 std::fs::write(&floors, yaml).with_context(|| format!("cannot write {}", floors.display()))?;

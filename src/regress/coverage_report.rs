@@ -63,10 +63,12 @@ impl Floors {
     pub fn load(path: &Path) -> Result<Self, SimError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| SimError::Input(format!("cannot read {}: {e}", path.display())))?;
-        let f: Floors = serde_saphyr::from_str(&text).map_err(|e| SimError::Input(format!("{}: {e}", path.display())))?;
+        let f: Floors =
+            serde_saphyr::from_str(&text).map_err(|e| SimError::Input(format!("{}: {e}", path.display())))?;
         for (block, &v) in &f.floors {
             if !(0.0..=100.0).contains(&v) {
-                let line = text.lines().position(|l| l.trim_start().starts_with(&format!("{block}:"))).map_or(0, |i| i + 1);
+                let line =
+                    text.lines().position(|l| l.trim_start().starts_with(&format!("{block}:"))).map_or(0, |i| i + 1);
                 return Err(SimError::Input(format!(
                     "{}:{line}: floors.{block}: {v} is not a percentage (allowed: 0 to 100)",
                     path.display()

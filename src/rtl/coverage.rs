@@ -85,11 +85,7 @@ pub fn finish(path: &Path) -> Result<Written, SimError> {
         fs::create_dir_all(dir).map_err(|e| SimError::Input(format!("cannot create {}: {e}", dir.display())))?;
     }
     fs::write(path, render(&c.counts)).map_err(|e| SimError::Input(format!("cannot write {}: {e}", path.display())))?;
-    Ok(Written {
-        models: c.models,
-        points: c.counts.len(),
-        points_hit: c.counts.values().filter(|&&n| n > 0).count(),
-    })
+    Ok(Written { models: c.models, points: c.counts.len(), points_hit: c.counts.values().filter(|&&n| n > 0).count() })
 }
 
 /// Called by a model being dropped: `write` asks Verilator to write the model's counts to the

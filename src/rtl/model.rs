@@ -119,8 +119,18 @@ impl VModel {
             slots.push(PortSlot { ptr: p.ptr, width: p.width });
         }
         let half_period_ps = (1e6 / clock_mhz / 2.0).round().max(1.0) as u64;
-        let mut m =
-            VModel { top, vt, handle, names, slots, clk: PortId(0), time_ps: 0, half_period_ps, tracing: false, cycles: 0 };
+        let mut m = VModel {
+            top,
+            vt,
+            handle,
+            names,
+            slots,
+            clk: PortId(0),
+            time_ps: 0,
+            half_period_ps,
+            tracing: false,
+            cycles: 0,
+        };
         m.clk = m.port("clk_i")?;
         Ok(m)
     }
