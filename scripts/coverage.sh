@@ -24,6 +24,6 @@ done
 "$vc" --write "$dir/merged.dat" "${dats[@]}"
 "$vc" --write-info "$dir/coverage.info" "$dir/merged.dat"
 rm -rf "$dir/annotated"
-"$vc" --annotate "$dir/annotated" --annotate-min 1 "$dir/merged.dat" >/dev/null
+"$vc" --annotate "$dir/annotated" --annotate-all "$dir/merged.dat" >/dev/null
 echo "coverage: merged ${dats[*]} with $("$vc" --version 2>/dev/null | head -1)"
 "$pam" coverage "$dir/merged.dat" --floors rtl/coverage-floors.yaml --out "$dir" "$@"

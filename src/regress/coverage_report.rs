@@ -30,7 +30,12 @@ pub fn points(text: &str, source: &Path) -> Result<Vec<Point>, SimError> {
     for (key, hits) in raw {
         let f = fields(&key);
         let get = |k: &str| f.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
-        let Some(block) = get("page").and_then(|p| p.strip_prefix("v_user/")) else { continue };
+        // A parameterised module's page is `<module>__<suffix>` in a model's own file.
+        let Some(block) =
+            get("page").and_then(|p| p.strip_prefix("v_user/")).map(|m| m.split("__").next().unwrap_or(m))
+        else {
+            continue;
+        };
         let label = get("o").unwrap_or("?");
         let name = match get("h") {
             Some(top) if !top.contains('.') => format!("{block}.{label}@{top}"),
@@ -209,7 +214,7 @@ impl Report {
         for b in &self.blocks {
             writeln!(s, "  {}: {:.1}", b.name, floor_of(b)).unwrap();
         }
-        s.push_str("explained:\n");
+        s.push_str(if old.explained.is_empty() { "explained: {}\n" } else { "explained:\n" });
         for (pat, why) in &old.explained {
             writeln!(s, "  \"{pat}\": {}", yaml_string(why)).unwrap();
         }

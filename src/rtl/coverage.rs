@@ -146,9 +146,14 @@ fn field(key: &str, value: &str) -> String {
     format!("{KEY_START}{key}{VALUE_START}{value}")
 }
 
-/// The module a point belongs to, from its `page` key (`v_user/<module>`).
+/// The module a point belongs to, from its `page` key (`v_user/<module>`; Verilator names a
+/// parameterised module `<module>__<suffix>`, and no module of ours has `__` in its name).
 pub fn module_of(key: &str) -> Option<&str> {
-    fields(key).into_iter().find(|(k, _)| *k == "page").and_then(|(_, v)| v.split_once('/')).map(|(_, m)| m)
+    fields(key).into_iter().find(|(k, _)| *k == "page").and_then(|(_, v)| page_module(v))
+}
+
+fn page_module(page: &str) -> Option<&str> {
+    page.split_once('/').map(|(_, m)| m.split("__").next().unwrap_or(m))
 }
 
 /// The key a point is merged under: hierarchy dropped (or replaced by the top's name for a
@@ -159,6 +164,10 @@ fn normalise(key: &str, top: Top) -> String {
     for (k, v) in fields(key) {
         match k {
             "h" => {}
+            "page" => {
+                let (kind, _) = v.split_once('/').unwrap_or((v, ""));
+                out.push_str(&field(k, &format!("{kind}/{}", page_module(v).unwrap_or(v))));
+            }
             "f" => {
                 let rel = v.rfind("/rtl/").map_or(v, |i| &v[i + 1..]);
                 out.push_str(&field(k, rel));
@@ -198,9 +207,11 @@ mod tests {
         let pu16 = Top::named("pu16").unwrap();
         let pu4 = Top::named("pu4").unwrap();
         let own = key("pam_pu", "c_st_out", "TOP.pam_pu.c_st_out");
-        let child = key("pam_fifo", "c_full", "TOP.pam_pu.u_buf.c_full");
+        let child = key("pam_fifo__W11f", "c_full", "TOP.pam_pu.u_buf.c_full");
+        let other = key("pam_fifo__W120", "c_full", "TOP.pam_pu.u_buf.c_full");
         assert_ne!(normalise(&own, pu16), normalise(&own, pu4));
-        assert_eq!(normalise(&child, pu16), normalise(&child, pu4));
+        assert_eq!(normalise(&child, pu16), normalise(&other, pu4));
+        assert_eq!(module_of(&normalise(&child, pu16)), Some("pam_fifo"));
         let n = normalise(&own, pu16);
         let f = fields(&n);
         assert!(f.contains(&("h", "pu16")));
