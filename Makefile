@@ -4,14 +4,18 @@
 #                 the Azure conversation trace, every system side by side (out/serve_llama3_70b_conv)
 #   make run-rtl  build, then the default RTL scenario with waveforms into out/pu_smoke
 #   make test     everything CI checks: RTL lint, rustfmt, clippy, unit and integration tests,
-#                 the hardware regression (fp, datapath, device, system; JUnit in out/), the
-#                 same X-randomised, the Slurm sweep check (a one-node cluster on this machine),
+#                 the hardware regression (fp, datapath, device, system; JUnit in out/), its
+#                 functional coverage against rtl/coverage-floors.yaml (out/coverage/), the same
+#                 suites X-randomised, the Slurm sweep check (a one-node cluster on this machine),
 #                 GTKWave views, the synthesis check
-#   make regress  the hardware regression alone
+#   make regress  the hardware regression alone (it also writes the coverage data)
+#   make coverage the regression, then its coverage per RTL block, failing below a floor
 #   make regress-xrand  the same suites X-randomised: every case's registers and memories start
 #                 from values drawn from its own reset seed instead of zeros (part of make test)
 #   make slurm-check  a sweep run locally and as a Slurm job array on a one-node cluster started
 #                 on this machine (scripts/slurm-cluster.sh; root) must give identical tables
+#   make eval     the reference evaluation (scenarios/eval/reference.yaml, JOBS=2 points at once),
+#                 collected and reported: out/sweeps/eval-reference/report/index.html
 #   make bench    the benchmarks (figures printed, nothing asserted)
 #   make synth    Yosys synthesis check of every block (no latches, cell counts; ~5 min)
 #   make fuzz     fuzzing campaign: 10^6 inputs over the scenario parser and every trace reader,
@@ -31,8 +35,9 @@ DATAPATH_SEEDS ?= 2000
 DEVICE_SEEDS   ?= 500
 SYSTEM_SEEDS   ?= 200
 FUZZ_INPUTS    ?= 1000000
+JOBS           ?= 2
 
-.PHONY: setup build run run-rtl test lint fmt clippy unit regress regress-xrand slurm-check waves-check bench synth fuzz fuzz-checked clean
+.PHONY: setup build run run-rtl test lint fmt clippy unit regress coverage regress-xrand slurm-check eval waves-check bench synth fuzz fuzz-checked clean
 
 setup:
 	bash scripts/setup.sh
@@ -46,7 +51,7 @@ run: build
 run-rtl: build
 	$(PAM) run $(SCENARIO) --out $(OUT)/$(basename $(notdir $(SCENARIO))) --waves
 
-test: lint fmt clippy unit regress regress-xrand slurm-check waves-check synth
+test: lint fmt clippy unit regress coverage regress-xrand slurm-check waves-check synth
 
 lint: build
 	scripts/lint-rtl.sh $(PAM)
@@ -61,10 +66,15 @@ unit:
 	$(CARGO) test --release --locked
 
 regress: build
-	$(PAM) regress --suite fp --seeds $(FP_SEEDS) --junit $(OUT)/junit-fp.xml
-	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --junit $(OUT)/junit-datapath.xml
-	$(PAM) regress --suite device --seeds $(DEVICE_SEEDS) --junit $(OUT)/junit-device.xml
-	$(PAM) regress --suite system --seeds $(SYSTEM_SEEDS) --junit $(OUT)/junit-system.xml
+	rm -f $(OUT)/coverage/*.dat
+	$(PAM) regress --suite fp --seeds $(FP_SEEDS) --junit $(OUT)/junit-fp.xml --coverage $(OUT)/coverage/fp.dat
+	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --junit $(OUT)/junit-datapath.xml --coverage $(OUT)/coverage/datapath.dat
+	$(PAM) regress --suite device --seeds $(DEVICE_SEEDS) --junit $(OUT)/junit-device.xml --coverage $(OUT)/coverage/device.dat
+	$(PAM) regress --suite system --seeds $(SYSTEM_SEEDS) --junit $(OUT)/junit-system.xml --coverage $(OUT)/coverage/system.dat
+
+# The floors hold for the default seed counts: a shorter regression may reach less.
+coverage: regress
+	COVERAGE_DIR=$(OUT)/coverage scripts/coverage.sh $(PAM)
 
 # Same sizes as `regress`: X-randomisation costs nothing per cycle (only the models' constructors
 # differ), so the step takes as long again (about 230 s of CPU for the four suites).
@@ -76,6 +86,11 @@ regress-xrand: build
 
 slurm-check: build
 	SLURM_CHECK_DIR=$(OUT)/slurm-check scripts/slurm-check.sh $(PAM)
+
+eval: build
+	$(PAM) sweep scenarios/eval/reference.yaml --jobs $(JOBS) --out $(OUT)/sweeps/eval-reference
+	$(PAM) sweep collect $(OUT)/sweeps/eval-reference
+	$(PAM) report $(OUT)/sweeps/eval-reference
 
 waves-check: build
 	scripts/check-waves.sh $(PAM)

@@ -152,6 +152,9 @@ const SHIM_VERSION: u32 = 3;
 const VERILATOR_FLAGS: &[&str] = &[
     "--cc",
     "--trace-fst",
+    // The cover points written in the RTL (functional coverage, rtl/README.md), nothing else:
+    // line and toggle coverage would slow every model.
+    "--coverage-user",
     "-O3",
     // X values (explicit X, and every variable's value at construction) come from Verilator's
     // runtime: zeros under the default `randReset(0)`, so a normal run behaves as with `fast`,
@@ -575,7 +578,8 @@ fn build_model(vl: &Verilator, top: &Top, rtl: &[PathBuf], root: &Path, dir: &Pa
 
 /// The Verilator runtime, shared by all models.
 fn build_runtime(vl: &Verilator, out: &Path, any_top: &str) {
-    let stamp = stamp_of(&[&vl.version_text, &format!("{CXX_OPT}")]);
+    // The flags decide which runtime files the models need (coverage adds verilated_cov).
+    let stamp = stamp_of(&[&vl.version_text, &format!("{CXX_OPT}{VERILATOR_FLAGS:?}")]);
     let dir = out.join("verilated_rt");
     if out.join("libverilated_rt.a").exists() && read_stamp(&dir) == Some(stamp) {
         return;
@@ -604,7 +608,7 @@ fn cxx_build(vl: &Verilator) -> cc::Build {
         .define("VM_TRACE", "1")
         .define("VM_TRACE_FST", "1")
         .define("VM_TRACE_VCD", "0")
-        .define("VM_COVERAGE", "0")
+        .define("VM_COVERAGE", "1")
         .define("VM_SC", "0")
         .define("VL_THREADED", "1")
         .flag_if_supported("-faligned-new")
@@ -689,6 +693,7 @@ fn shim_source(top: &Top, prefix: &str, ports: &[Port]) -> String {
 #include "{prefix}.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
+#include "verilated_cov.h"
 #include "pam_vmodel.h"
 #include <memory>
 #include <vector>
@@ -750,7 +755,11 @@ void trace_close(void *p) {{
     Model *m = static_cast<Model *>(p);
     if (m->trace) {{ m->trace->close(); m->trace.reset(); }}
 }}
-const pam_vmodel_vtable VTABLE = {{"{name}", create, destroy, eval, ports, trace_open, trace_dump, trace_flush, trace_close}};
+int coverage_write(void *p, const char *path) {{
+    static_cast<Model *>(p)->ctx.coveragep()->write(path);
+    return 0;
+}}
+const pam_vmodel_vtable VTABLE = {{"{name}", create, destroy, eval, ports, trace_open, trace_dump, trace_flush, trace_close, coverage_write}};
 }}  // namespace
 
 extern "C" const pam_vmodel_vtable *pam_vmodel_{name}(void) {{ return &VTABLE; }}

@@ -42,6 +42,9 @@ typedef struct pam_vmodel_vtable {
     void (*trace_dump)(void *model, uint64_t time);
     void (*trace_flush)(void *model);
     void (*trace_close)(void *model);
+    /* Writes the model's cover point counts (Verilator's coverage.dat format) to path; the
+     * directory must exist (Verilator aborts the process when it cannot write). */
+    int (*coverage_write)(void *model, const char *path);
 } pam_vmodel_vtable;
 
 /* Stimulus of the plain C++ PU testbench used as the speed reference. */

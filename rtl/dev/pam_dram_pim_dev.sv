@@ -165,4 +165,13 @@ module pam_dram_pim_dev
   end
 
   assign err_o = |bank_err;
+
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): back-pressure on the host, host reads, PU masks.
+  c_hc_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) hc_valid_i && !hc_ready_o);
+  c_host_read: cover property (@(posedge clk_i) disable iff (!rst_ni) hr_valid_o);
+  c_beats_no_pu_ready: cover property (@(posedge clk_i) disable iff (!rst_ni) beat_valid_o != '0 && !pu_ready_i);
+  c_slot_some_pus: cover property (@(posedge clk_i) disable iff (!rst_ni) rd_mask != '0 && !(&rd_mask));
+  c_slot_all_pus: cover property (@(posedge clk_i) disable iff (!rst_ni) &rd_mask);
+`endif
 endmodule

@@ -166,6 +166,24 @@ module pam_ssd_pim_dev #(
         if (mon_xfer[c]) last_xfer_q <= now_q;
       end
     end
+`ifndef SYNTHESIS
+    // Cover points (rtl/README.md, Coverage): both checker rules met on the earliest legal
+    // clock or the one after (tR and tPROG apart), the channels' back-pressure and overlap.
+    logic cov_prog_q [DIES];  // the die's last array command was a program
+    always_ff @(posedge clk_i) begin
+      if (!rst_ni) begin
+        for (int unsigned d = 0; d < DIES; d++) cov_prog_q[d] <= 1'b0;
+      end else if (mon_cmd[c]) begin
+        cov_prog_q[mon_die[c]] <= mon_prog[c];
+      end
+    end
+    wire [TS_W-1:0] cov_len = {{(TS_W - TW){1'b0}}, len_q[mon_die[c]]};
+    wire cov_near_t = mon_xfer[c] && since_cmd > cov_len && since_cmd - cov_len <= TS_W'(2);
+    c_near_t_r: cover property (@(posedge clk_i) disable iff (!rst_ni) cov_near_t && !cov_prog_q[mon_die[c]]);
+    c_near_t_prog: cover property (@(posedge clk_i) disable iff (!rst_ni) cov_near_t && cov_prog_q[mon_die[c]]);
+    c_near_xfer_gap: cover property (@(posedge clk_i) disable iff (!rst_ni) mon_xfer[c] && since_xfer >= {{(TS_W - 16){1'b0}}, cfg_xfer_gap_i} && since_xfer - {{(TS_W - 16){1'b0}}, cfg_xfer_gap_i} < TS_W'(2));
+    c_queue_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) q_out_valid[c] && !op_ready[c]);
+`endif
   end
 
   assign hc_ready_o = q_in_ready[hc_ch_i];
@@ -211,4 +229,12 @@ module pam_ssd_pim_dev #(
   assign viol_o       = |(viol_tr | viol_slot);
   assign viol_kind_o  = kind_q;
   assign viol_count_o = count_q;
+
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): host back-pressure, host reads, channels in parallel.
+  c_hc_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) hc_valid_i && !hc_ready_o);
+  c_host_read: cover property (@(posedge clk_i) disable iff (!rst_ni) hr_valid_o);
+  c_parallel_xfer: cover property (@(posedge clk_i) disable iff (!rst_ni) (mon_xfer & (mon_xfer - NCH'(1))) != '0);
+  c_beats_no_pu_ready: cover property (@(posedge clk_i) disable iff (!rst_ni) beat_valid_o != '0 && !pu_ready_i);
+`endif
 endmodule

@@ -131,4 +131,16 @@ module pam_fp32_add
     end
   end
 
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): each special operand class, and the special results.
+  always_comb begin
+    c_zero_in:       cover (fp32_is_zero(a_i) || fp32_is_zero(b_i));
+    c_sub_in:        cover (fp32_is_sub(a_i) || fp32_is_sub(b_i));
+    c_inf_in:        cover (fp32_is_inf(a_i) || fp32_is_inf(b_i));
+    c_nan_in:        cover (fp32_is_nan(a_i) || fp32_is_nan(b_i));
+    c_inf_minus_inf: cover (fp32_is_inf(a_i) && fp32_is_inf(b_i) && a_i[31] != b_i[31]);
+    c_overflow:      cover (!fp32_is_special(a_i) && !fp32_is_special(b_i) && fp32_is_inf(y_o));
+    c_cancel:        cover (!fp32_is_special(a_i) && !fp32_is_special(b_i) && fp32_is_zero(y_o));
+  end
+`endif
 endmodule

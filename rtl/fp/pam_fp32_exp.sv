@@ -107,4 +107,16 @@ module pam_fp32_exp
     end
   end
 
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): each special input class, and the special results.
+  always_comb begin
+    c_zero_in:    cover (fp32_is_zero(x_i));
+    c_sub_in:     cover (fp32_is_sub(x_i));
+    c_pos_inf_in: cover (fp32_is_inf(x_i) && !x_i[31]);
+    c_neg_inf_in: cover (fp32_is_inf(x_i) && x_i[31]);
+    c_nan_in:     cover (fp32_is_nan(x_i));
+    c_overflow:   cover (!fp32_is_special(x_i) && fp32_is_inf(y_o));
+    c_flush:      cover (!fp32_is_special(x_i) && fp32_is_zero(y_o));
+  end
+`endif
 endmodule

@@ -82,4 +82,15 @@ module pam_fp32_ln
     end
   end
 
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): each special input class, and ln 1 = 0.
+  always_comb begin
+    c_zero_in:    cover (fp32_is_zero(x_i));
+    c_sub_in:     cover (fp32_is_sub(x_i));
+    c_neg_in:     cover (x_i[31] && !fp32_is_special(x_i));
+    c_pos_inf_in: cover (fp32_is_inf(x_i) && !x_i[31]);
+    c_nan_in:     cover (fp32_is_nan(x_i));
+    c_one_in:     cover (x_i == FP32_ONE);
+  end
+`endif
 endmodule

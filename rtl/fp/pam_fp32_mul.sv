@@ -73,4 +73,16 @@ module pam_fp32_mul
     end
   end
 
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): each special operand class, and the special results.
+  always_comb begin
+    c_zero_in:      cover (fp32_is_zero(a_i) || fp32_is_zero(b_i));
+    c_sub_in:       cover (fp32_is_sub(a_i) || fp32_is_sub(b_i));
+    c_inf_in:       cover (fp32_is_inf(a_i) || fp32_is_inf(b_i));
+    c_nan_in:       cover (fp32_is_nan(a_i) || fp32_is_nan(b_i));
+    c_zero_times_inf: cover ((fp32_is_zero(a_i) && fp32_is_inf(b_i)) || (fp32_is_inf(a_i) && fp32_is_zero(b_i)));
+    c_overflow:     cover (!fp32_is_special(a_i) && !fp32_is_special(b_i) && fp32_is_inf(y_o));
+    c_flush:        cover (!fp32_is_special(a_i) && !fp32_is_special(b_i) && fp32_is_zero(y_o));
+  end
+`endif
 endmodule

@@ -194,4 +194,15 @@ module pam_fp32_recip
     endcase
   end
 
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): each special input class accepted, a result flushed
+  // to zero, and back-pressure on both handshakes.
+  c_nan_in:   cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && in_ready_o && fp32_is_nan(x_i));
+  c_zero_in:  cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && in_ready_o && fp32_is_zero(x_i));
+  c_sub_in:   cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && in_ready_o && fp32_is_sub(x_i));
+  c_inf_in:   cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && in_ready_o && fp32_is_inf(x_i));
+  c_flush:    cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && kind_q == KindNum && fp32_is_zero(y_o));
+  c_in_wait:  cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && !in_ready_o);
+  c_out_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
+`endif
 endmodule

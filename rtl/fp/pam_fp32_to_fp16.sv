@@ -66,4 +66,16 @@ module pam_fp32_to_fp16
     end
   end
 
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): each special input class, and the special results.
+  always_comb begin
+    c_zero_in:   cover (fp32_is_zero(a_i));
+    c_sub_in:    cover (fp32_is_sub(a_i));
+    c_inf_in:    cover (fp32_is_inf(a_i));
+    c_nan_in:    cover (fp32_is_nan(a_i));
+    c_overflow:  cover (!fp32_is_special(a_i) && fp16_is_inf(y_o));
+    c_sub_out:   cover (fp16_is_sub(y_o));
+    c_underflow: cover (!fp32_is_special(a_i) && fp16_is_zero(y_o));
+  end
+`endif
 endmodule

@@ -71,6 +71,41 @@ package pam_fp_pkg;
 
   /* verilator lint_on UNUSEDPARAM */
 
+  // ---------------------------------------------------------------------------
+  // Operand classes, for the cover points of the units (rtl/README.md, Coverage)
+  // ---------------------------------------------------------------------------
+  // A class ignores the sign bit.
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic logic fp32_is_nan(input logic [FP32_W-1:0] x);
+    return x[30:23] == FP32_EXP_ONES && x[22:0] != '0;
+  endfunction
+  function automatic logic fp32_is_inf(input logic [FP32_W-1:0] x);
+    return x[30:23] == FP32_EXP_ONES && x[22:0] == '0;
+  endfunction
+  function automatic logic fp32_is_zero(input logic [FP32_W-1:0] x);
+    return x[30:0] == '0;
+  endfunction
+  function automatic logic fp32_is_sub(input logic [FP32_W-1:0] x);
+    return x[30:23] == FP32_EXP_ZERO && x[22:0] != '0;
+  endfunction
+  // Zero, subnormal (a zero under DAZ), infinity or NaN: not a normal number.
+  function automatic logic fp32_is_special(input logic [FP32_W-1:0] x);
+    return x[30:23] == FP32_EXP_ZERO || x[30:23] == FP32_EXP_ONES;
+  endfunction
+  function automatic logic fp16_is_nan(input logic [FP16_W-1:0] x);
+    return x[14:10] == FP16_EXP_ONES && x[9:0] != '0;
+  endfunction
+  function automatic logic fp16_is_inf(input logic [FP16_W-1:0] x);
+    return x[14:10] == FP16_EXP_ONES && x[9:0] == '0;
+  endfunction
+  function automatic logic fp16_is_zero(input logic [FP16_W-1:0] x);
+    return x[14:0] == '0;
+  endfunction
+  function automatic logic fp16_is_sub(input logic [FP16_W-1:0] x);
+    return x[14:10] == FP16_EXP_ZERO && x[9:0] != '0;
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
+
 endpackage
 
 `endif  // PAM_FP_PKG_SV

@@ -221,4 +221,60 @@ module pam_dram_timing_check
       if (|rules && !(&count_q)) count_q <= count_q + 1'b1;
     end
   end
+
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): every timing rule met by a command issued on the
+  // earliest legal clock or the one after ("near its limit"), refresh postponed, and a PRE of a
+  // closed bank (a legal no-op).
+  function automatic logic near(input logic [T_W-1:0] since, input logic [T_W-1:0] t);
+    return since >= t && since - t < T_W'(2);
+  endfunction
+  logic n_rp_act, n_rp_ref, n_rc, n_rcd, n_ras, n_wr, n_rtp, n_rrd_l, n_rrd_s, n_faw, n_ccd_l,
+        n_ccd_s, n_rfc, pre_closed;
+  always_comb begin
+    n_rp_act = 1'b0; n_rp_ref = 1'b0; n_rc = 1'b0; n_rcd = 1'b0; n_ras = 1'b0; n_wr = 1'b0;
+    n_rtp = 1'b0; n_rrd_l = 1'b0; n_rrd_s = 1'b0; n_ccd_l = 1'b0; n_ccd_s = 1'b0;
+    pre_closed = 1'b0;
+    for (int unsigned b = 0; b < NB; b++) begin
+      if (sel[b]) begin
+        if (is_act && !open_q[b] && near(pre_q[b], timing_i.t_rp)) n_rp_act = 1'b1;
+        if (is_act && near(act_q[b], timing_i.t_rc)) n_rc = 1'b1;
+        if (is_cas && open_q[b] && near(act_q[b], timing_i.t_rcd)) n_rcd = 1'b1;
+        if (is_pre && open_q[b] && near(act_q[b], timing_i.t_ras)) n_ras = 1'b1;
+        if (is_pre && open_q[b] && near(wr_q[b], timing_i.t_wr)) n_wr = 1'b1;
+        if (is_pre && open_q[b] && near(rd_q[b], timing_i.t_rtp)) n_rtp = 1'b1;
+        if (is_ref && !open_q[b] && near(pre_q[b], timing_i.t_rp)) n_rp_ref = 1'b1;
+        if (is_pre && !all_i && !open_q[b]) pre_closed = 1'b1;
+      end
+    end
+    if (is_act && near(act_all_q, timing_i.t_rrd_l)) n_rrd_l = 1'b1;
+    if (is_cas && near(cas_all_q, timing_i.t_ccd_l)) n_ccd_l = 1'b1;
+    for (int unsigned g = 0; g < NBG; g++) begin
+      if (is_act && bg_sel[g] && near(act_bg_q[g], timing_i.t_rrd_l)) n_rrd_l = 1'b1;
+      if (is_act && !bg_sel[g] && near(act_bg_q[g], timing_i.t_rrd_s)) n_rrd_s = 1'b1;
+      if (is_cas && bg_sel[g] && near(cas_bg_q[g], timing_i.t_ccd_l)) n_ccd_l = 1'b1;
+      if (is_cas && !bg_sel[g] && near(cas_bg_q[g], timing_i.t_ccd_s)) n_ccd_s = 1'b1;
+    end
+    n_faw = is_act && near(faw_q[3], timing_i.t_faw);
+    n_rfc = is_cmd && near(ref_q, timing_i.t_rfc);
+  end
+  c_near_rp_act: cover property (@(posedge clk_i) disable iff (!rst_ni) n_rp_act);
+  c_near_rp_ref: cover property (@(posedge clk_i) disable iff (!rst_ni) n_rp_ref);
+  c_near_rc: cover property (@(posedge clk_i) disable iff (!rst_ni) n_rc);
+  c_near_rcd: cover property (@(posedge clk_i) disable iff (!rst_ni) n_rcd);
+  c_near_ras: cover property (@(posedge clk_i) disable iff (!rst_ni) n_ras);
+  c_near_wr: cover property (@(posedge clk_i) disable iff (!rst_ni) n_wr);
+  c_near_rtp: cover property (@(posedge clk_i) disable iff (!rst_ni) n_rtp);
+  c_near_rrd_l: cover property (@(posedge clk_i) disable iff (!rst_ni) n_rrd_l);
+  c_near_rrd_s: cover property (@(posedge clk_i) disable iff (!rst_ni) n_rrd_s);
+  c_near_faw: cover property (@(posedge clk_i) disable iff (!rst_ni) n_faw);
+  c_near_ccd_l: cover property (@(posedge clk_i) disable iff (!rst_ni) n_ccd_l);
+  c_near_ccd_s: cover property (@(posedge clk_i) disable iff (!rst_ni) n_ccd_s);
+  c_near_rfc: cover property (@(posedge clk_i) disable iff (!rst_ni) n_rfc);
+  c_ref_postponed: cover property (@(posedge clk_i) disable iff (!rst_ni) is_ref && ref_age_q > REF_AGE_W'(timing_i.t_refi));
+  c_near_refi: cover property (@(posedge clk_i) disable iff (!rst_ni) is_cmd && ref_age_q <= refi_max && refi_max - ref_age_q < REF_AGE_W'(2));
+  c_pre_closed: cover property (@(posedge clk_i) disable iff (!rst_ni) pre_closed);
+  c_all_bank_act: cover property (@(posedge clk_i) disable iff (!rst_ni) is_act && all_i);
+  c_single_bank_act: cover property (@(posedge clk_i) disable iff (!rst_ni) is_act && !all_i);
+`endif
 endmodule

@@ -205,4 +205,29 @@ module pam_flash_channel #(
   assign mon_die_o  = die_q;
   assign idle_o     = state_q == StIdle && !out_pend_q && die_busy == '0;
   assign err_o      = |die_err;
+
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): every state and transition, every operation, the
+  // page register hit and miss, each wait (die busy, bus slot, PUs).
+  c_st_idle: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle);
+  c_st_prep: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StPrep);
+  c_st_xfer: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StXfer);
+  c_op_write_beat: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && op_valid_i && op_i == OP_WRITE_BEAT);
+  c_op_read_beat: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && op_valid_i && op_i == OP_READ_BEAT);
+  c_op_read_page: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && op_valid_i && op_i == OP_READ_PAGE);
+  c_op_program: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && op_valid_i && op_i == OP_PROGRAM);
+  c_op_stream: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && op_valid_i && op_i == OP_STREAM);
+  c_prep_array_done: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StPrep && (op_q == OP_PROGRAM || op_q == OP_READ_PAGE) && !busy);
+  c_prep_empty: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StPrep && op_q != OP_PROGRAM && op_q != OP_READ_PAGE && left_q == '0);
+  c_prep_to_xfer: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StPrep && op_q != OP_PROGRAM && op_q != OP_READ_PAGE && left_q != '0 && !busy && (!reads || holds));
+  c_xfer_more: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StXfer && xfer && left_q != (BEAT_W + 1)'(1));
+  c_xfer_done: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StXfer && xfer && left_q == (BEAT_W + 1)'(1));
+  c_read_page_held: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StPrep && op_q == OP_READ_PAGE && !busy && holds);
+  c_stream_page_held: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StPrep && op_q == OP_STREAM && !busy && holds);
+  c_stream_page_read: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StPrep && op_q == OP_STREAM && cmd);
+  c_wait_die_busy: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StPrep && busy);
+  c_wait_bus_slot: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StXfer && !slot_ok);
+  c_pu_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StXfer && slot_ok && op_q == OP_STREAM && !pu_ready_i);
+  c_op_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) op_valid_i && !op_ready_o);
+`endif
 endmodule

@@ -196,4 +196,27 @@ module pam_mig_if
   // Every slot in the reorder window is in use; the flag is for waveforms.
   logic unused_pending;
   assign unused_pending = pending;
+
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): every source and target layout pair (per beat-width
+  // pair: each width pair is its own top), back-pressure on every handshake, a full window,
+  // open-row hits and misses.
+  c_layout_single_to_single: cover property (@(posedge clk_i) disable iff (!rst_ni) desc_valid_i && desc_ready_o && desc_src_kind_i == LAYOUT_DRAM_SINGLE && desc_dst_kind_i == LAYOUT_DRAM_SINGLE);
+  c_layout_single_to_pair: cover property (@(posedge clk_i) disable iff (!rst_ni) desc_valid_i && desc_ready_o && desc_src_kind_i == LAYOUT_DRAM_SINGLE && desc_dst_kind_i == LAYOUT_DRAM_PAIR);
+  c_layout_single_to_flash: cover property (@(posedge clk_i) disable iff (!rst_ni) desc_valid_i && desc_ready_o && desc_src_kind_i == LAYOUT_DRAM_SINGLE && desc_dst_kind_i == LAYOUT_FLASH);
+  c_layout_pair_to_single: cover property (@(posedge clk_i) disable iff (!rst_ni) desc_valid_i && desc_ready_o && desc_src_kind_i == LAYOUT_DRAM_PAIR && desc_dst_kind_i == LAYOUT_DRAM_SINGLE);
+  c_layout_pair_to_pair: cover property (@(posedge clk_i) disable iff (!rst_ni) desc_valid_i && desc_ready_o && desc_src_kind_i == LAYOUT_DRAM_PAIR && desc_dst_kind_i == LAYOUT_DRAM_PAIR);
+  c_layout_pair_to_flash: cover property (@(posedge clk_i) disable iff (!rst_ni) desc_valid_i && desc_ready_o && desc_src_kind_i == LAYOUT_DRAM_PAIR && desc_dst_kind_i == LAYOUT_FLASH);
+  c_layout_flash_to_single: cover property (@(posedge clk_i) disable iff (!rst_ni) desc_valid_i && desc_ready_o && desc_src_kind_i == LAYOUT_FLASH && desc_dst_kind_i == LAYOUT_DRAM_SINGLE);
+  c_layout_flash_to_pair: cover property (@(posedge clk_i) disable iff (!rst_ni) desc_valid_i && desc_ready_o && desc_src_kind_i == LAYOUT_FLASH && desc_dst_kind_i == LAYOUT_DRAM_PAIR);
+  c_layout_flash_to_flash: cover property (@(posedge clk_i) disable iff (!rst_ni) desc_valid_i && desc_ready_o && desc_src_kind_i == LAYOUT_FLASH && desc_dst_kind_i == LAYOUT_FLASH);
+  c_desc_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) desc_valid_i && !desc_ready_o);
+  c_all_slots_used: cover property (@(posedge clk_i) disable iff (!rst_ni) held_o == HELD_W'(SLOTS));
+  c_rd_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) rd_valid_o && !rd_ready_i);
+  c_rd_open_row: cover property (@(posedge clk_i) disable iff (!rst_ni) rd_valid_o && rd_ready_i && rd_hit_o);
+  c_rd_new_row: cover property (@(posedge clk_i) disable iff (!rst_ni) rd_valid_o && rd_ready_i && !rd_hit_o);
+  c_rdata_and_wr: cover property (@(posedge clk_i) disable iff (!rst_ni) rdata_valid_i && wr_valid_o && wr_ready_i);
+  c_wr_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) wr_valid_o && !wr_ready_i);
+  c_wr_last: cover property (@(posedge clk_i) disable iff (!rst_ni) wr_valid_o && wr_ready_i && wr_last_o);
+`endif
 endmodule

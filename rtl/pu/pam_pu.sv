@@ -200,4 +200,31 @@ module pam_pu #(
   assign err_o       = err_q;
   assign stall_o     = (beat_ready && !beat_valid && !(in_valid_i && in_ready_o))
                     || (out_valid_o && !out_ready_i);
+
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): every state and transition, back-pressure on
+  // every handshake, partial beats, special inputs.
+  c_st_idle: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle);
+  c_st_qload: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StQLoad);
+  c_st_key: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StKey);
+  c_st_softmax: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StSoftmax);
+  c_st_value: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StValue);
+  c_st_out: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StOut);
+  c_idle_to_qload: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && cmd_valid_i && cmd_op_i == OP_LOAD_Q);
+  c_idle_to_key: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && cmd_valid_i && cmd_op_i != OP_LOAD_Q && cmd_ntok_i != '0);
+  c_idle_to_out: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && cmd_valid_i && cmd_op_i != OP_LOAD_Q && cmd_ntok_i == '0);
+  c_qload_to_idle: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StQLoad && beat_fire && last_beat);
+  c_key_to_softmax: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StKey && beat_fire && last_beat);
+  c_value_to_key: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StValue && beat_fire && last_beat && tok_left_q != NTOK_W'(1));
+  c_value_to_out: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StValue && beat_fire && last_beat && tok_left_q == NTOK_W'(1));
+  c_out_to_idle: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StOut && out_ready_i && last_beat);
+  c_single_beat: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StKey && beat_fire && beat_q == '0 && last_beat);
+  c_partial_beat: cover property (@(posedge clk_i) disable iff (!rst_ni) beat_fire && lane_on != '0 && !(&lane_on));
+  c_cmd_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) cmd_valid_i && !cmd_ready_o);
+  c_in_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && !in_ready_o);
+  c_beat_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) beat_ready && !beat_valid);
+  c_out_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
+  c_special_in: cover property (@(posedge clk_i) disable iff (!rst_ni) beat_fire && x_special != '0);
+  c_err_cleared: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && cmd_valid_i && cmd_op_i == OP_LOAD_Q && err_q);
+`endif
 endmodule

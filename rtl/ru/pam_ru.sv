@@ -197,4 +197,34 @@ module pam_ru #(
   assign out_m_o     = m_q;
   assign out_l_o     = l_q;
   assign err_o       = err_q;
+
+`ifndef SYNTHESIS
+  // Cover points (rtl/README.md, Coverage): every state and transition, back-pressure on
+  // every handshake, empty partials, special inputs.
+  c_st_idle: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle);
+  c_st_head: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StHead);
+  c_st_beats: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StBeats);
+  c_st_recip: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StRecip);
+  c_st_recip_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StRecipWait);
+  c_st_out: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StOut);
+  c_idle_to_head: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && cmd_valid_i && cmd_nparts_i != '0);
+  c_idle_to_recip: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && cmd_valid_i && cmd_nparts_i == '0 && cmd_op_i == OP_FINAL);
+  c_idle_to_out: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StIdle && cmd_valid_i && cmd_nparts_i == '0 && cmd_op_i != OP_FINAL);
+  c_head_to_beats: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StHead && in_valid_i);
+  c_beats_to_head: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StBeats && in_fire && last_beat && left_q != NPART_W'(1));
+  c_beats_to_recip: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StBeats && in_fire && last_beat && left_q == NPART_W'(1) && final_q);
+  c_beats_to_out: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StBeats && in_fire && last_beat && left_q == NPART_W'(1) && !final_q);
+  c_recip_to_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StRecip && rcp_in_ready);
+  c_wait_to_out: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StRecipWait && rcp_out_valid);
+  c_out_to_idle: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StOut && out_ready_i && last_beat);
+  c_cmd_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) cmd_valid_i && !cmd_ready_o);
+  c_head_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StHead && !in_valid_i);
+  c_in_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && !in_ready_o);
+  c_beat_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StBeats && !in_valid_i);
+  c_out_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
+  c_empty_part: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StHead && in_valid_i && in_m_i == NEG_INF);
+  c_all_empty_final: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StOut && final_q && l_q == '0);
+  c_head_bad: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == StHead && in_valid_i && head_bad);
+  c_lane_bad: cover property (@(posedge clk_i) disable iff (!rst_ni) in_fire && lane_bad != '0);
+`endif
 endmodule

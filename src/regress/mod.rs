@@ -18,6 +18,7 @@
 //! so a register read before it is reset, or an output read before reset completes, shows up as
 //! a mismatch; the seed follows from the case seed, so the replay line repeats it.
 
+pub mod coverage_report;
 mod device_case;
 pub mod fp_vectors;
 pub mod junit;
@@ -37,6 +38,7 @@ use crate::datapath::{self, Units};
 use crate::error::SimError;
 use crate::golden::fp as gf;
 use crate::problem::{case_seed, label_of, Problem, ProblemSpace};
+use crate::rtl::coverage;
 use crate::rtl::fp_lab::FpLab;
 use crate::rtl::xrand;
 
@@ -85,6 +87,8 @@ pub struct Options {
     pub inject_faults: u64,
     /// X-randomised: every case's models start from values drawn from its reset seed.
     pub xrand: bool,
+    /// Write the cover point counts of every model the run used here ([`crate::rtl::coverage`]).
+    pub coverage: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -105,6 +109,8 @@ pub struct Report {
     pub failed: usize,
     pub max_rel_err_f64: f64,
     pub seconds: f64,
+    /// What the coverage database holds, when one was asked for (an error fails the run).
+    pub coverage: Option<Result<coverage::Written, SimError>>,
 }
 
 /// `*` matches any run, `?` one character.
@@ -237,6 +243,10 @@ fn replay_command(suite: Suite, seed: u64, xrand: bool) -> String {
 pub fn run(opts: &Options) -> Report {
     let started = Instant::now();
     let cases = list_cases(opts);
+    let collecting = match &opts.coverage {
+        Some(_) => Some(coverage::start()),
+        None => None,
+    };
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; cases.len()]);
     let max_err = Mutex::new(0.0f64);
@@ -309,10 +319,17 @@ pub fn run(opts: &Options) -> Report {
             });
         }
     });
+    // Every worker, and so every model, has been dropped: the counts are all in.
+    let coverage = match (collecting, &opts.coverage) {
+        (Some(Ok(())), Some(path)) => Some(coverage::finish(path)),
+        (Some(Err(e)), _) => Some(Err(e)),
+        _ => None,
+    };
     let cases: Vec<CaseResult> =
         results.into_inner().unwrap().into_iter().map(|r| r.expect("every case ran")).collect();
     let failed = cases.iter().filter(|c| !c.passed).count();
     Report {
+        coverage,
         passed: cases.len() - failed,
         failed,
         max_rel_err_f64: max_err.into_inner().unwrap(),

@@ -82,6 +82,7 @@ struct PortSlot {
 
 /// One Verilated model instance with a clock it drives itself.
 pub struct VModel {
+    top: Top,
     vt: &'static ffi::pam_vmodel_vtable,
     handle: NonNull<c_void>,
     names: Vec<String>,
@@ -128,8 +129,18 @@ impl VModel {
             slots.push(PortSlot { ptr: p.ptr, width: p.width });
         }
         let half_period_ps = (1e6 / clock_mhz / 2.0).round().max(1.0) as u64;
-        let mut m =
-            VModel { vt, handle, names, slots, clk: PortId(0), time_ps: 0, half_period_ps, tracing: false, cycles: 0 };
+        let mut m = VModel {
+            top,
+            vt,
+            handle,
+            names,
+            slots,
+            clk: PortId(0),
+            time_ps: 0,
+            half_period_ps,
+            tracing: false,
+            cycles: 0,
+        };
         m.clk = m.port("clk_i")?;
         Ok(m)
     }
@@ -326,6 +337,16 @@ impl VModel {
 impl Drop for VModel {
     fn drop(&mut self) {
         self.trace_close();
+        if super::coverage::active() {
+            let (vt, handle) = (self.vt, self.handle);
+            super::coverage::harvest(self.top, |path| {
+                let Ok(c) = CString::new(path.to_string_lossy().as_bytes()) else { return false };
+                let Some(write) = vt.coverage_write else { return false };
+                // SAFETY: `handle` is still live (destroyed below); the shim only reads `c`, which
+                // outlives the call; its directory exists (coverage::harvest makes the path).
+                unsafe { write(handle.as_ptr(), c.as_ptr()) == 0 }
+            });
+        }
         // SAFETY: `handle` came from `create` and is released exactly once, here.
         unsafe { (self.vt.destroy.unwrap_unchecked())(self.handle.as_ptr()) }
     }

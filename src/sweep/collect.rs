@@ -62,6 +62,7 @@ pub fn csv_text(rows: &[Row]) -> Result<String, SweepError> {
         "peak_load_kind",
         "peak_load",
         "peak_met",
+        "peak_saturated",
         "requests",
         "finished",
         "output_tokens_per_s",

@@ -767,7 +767,8 @@ mod tests {
             let mut r = row("slo", &[Figure::Slo], "pam", None);
             r.slo_tpot_ms = slo;
             r.max_running = if slo > 150.0 { 48 } else { 12 };
-            r.peak = Some(PeakResult { load_kind: "rate".into(), load: 1.0, met: slo > 150.0, saturated: false, probes: 4 });
+            r.peak =
+                Some(PeakResult { load_kind: "rate".into(), load: 1.0, met: slo > 150.0, saturated: false, probes: 4 });
             rows.push(r);
         }
         let c = &charts(&results(rows))[0];
