@@ -67,10 +67,10 @@ unit:
 
 regress: build
 	rm -f $(OUT)/coverage/*.dat
-	$(PAM) regress --suite fp --seeds $(FP_SEEDS) --junit $(OUT)/junit-fp.xml --coverage $(OUT)/coverage/fp.dat
-	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --junit $(OUT)/junit-datapath.xml --coverage $(OUT)/coverage/datapath.dat
-	$(PAM) regress --suite device --seeds $(DEVICE_SEEDS) --junit $(OUT)/junit-device.xml --coverage $(OUT)/coverage/device.dat
-	$(PAM) regress --suite system --seeds $(SYSTEM_SEEDS) --junit $(OUT)/junit-system.xml --coverage $(OUT)/coverage/system.dat
+	$(PAM) regress --suite fp --seeds $(FP_SEEDS) --junit $(OUT)/junit-fp.xml --fail-waves $(OUT)/fail-waves/fp --coverage $(OUT)/coverage/fp.dat
+	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --junit $(OUT)/junit-datapath.xml --fail-waves $(OUT)/fail-waves/datapath --coverage $(OUT)/coverage/datapath.dat
+	$(PAM) regress --suite device --seeds $(DEVICE_SEEDS) --junit $(OUT)/junit-device.xml --fail-waves $(OUT)/fail-waves/device --coverage $(OUT)/coverage/device.dat
+	$(PAM) regress --suite system --seeds $(SYSTEM_SEEDS) --junit $(OUT)/junit-system.xml --fail-waves $(OUT)/fail-waves/system --coverage $(OUT)/coverage/system.dat
 
 # The floors hold for the default seed counts: a shorter regression may reach less.
 coverage: regress
@@ -79,10 +79,10 @@ coverage: regress
 # Same sizes as `regress`: X-randomisation costs nothing per cycle (only the models' constructors
 # differ), so the step takes as long again (about 230 s of CPU for the four suites).
 regress-xrand: build
-	$(PAM) regress --suite fp --seeds $(FP_SEEDS) --xrand --junit $(OUT)/junit-xrand-fp.xml
-	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --xrand --junit $(OUT)/junit-xrand-datapath.xml
-	$(PAM) regress --suite device --seeds $(DEVICE_SEEDS) --xrand --junit $(OUT)/junit-xrand-device.xml
-	$(PAM) regress --suite system --seeds $(SYSTEM_SEEDS) --xrand --junit $(OUT)/junit-xrand-system.xml
+	$(PAM) regress --suite fp --seeds $(FP_SEEDS) --xrand --junit $(OUT)/junit-xrand-fp.xml --fail-waves $(OUT)/fail-waves/xrand-fp
+	$(PAM) regress --suite datapath --seeds $(DATAPATH_SEEDS) --xrand --junit $(OUT)/junit-xrand-datapath.xml --fail-waves $(OUT)/fail-waves/xrand-datapath
+	$(PAM) regress --suite device --seeds $(DEVICE_SEEDS) --xrand --junit $(OUT)/junit-xrand-device.xml --fail-waves $(OUT)/fail-waves/xrand-device
+	$(PAM) regress --suite system --seeds $(SYSTEM_SEEDS) --xrand --junit $(OUT)/junit-xrand-system.xml --fail-waves $(OUT)/fail-waves/xrand-system
 
 slurm-check: build
 	SLURM_CHECK_DIR=$(OUT)/slurm-check scripts/slurm-check.sh $(PAM)

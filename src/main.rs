@@ -154,6 +154,10 @@ enum Cmd {
         /// scripts/coverage.sh merges and reports them).
         #[arg(long)]
         coverage: Option<PathBuf>,
+        /// Re-run each failing case with the FST waveforms of every model it builds written to
+        /// DIR/<case>/ (the path is printed with the failure and kept in the JUnit file).
+        #[arg(long, value_name = "DIR")]
+        fail_waves: Option<PathBuf>,
     },
     /// The tier presets: geometry, timing, PUs, compute cap and bandwidth bounds.
     Presets {
@@ -474,7 +478,19 @@ fn real_main() -> anyhow::Result<bool> {
             }
             Ok(o.failed.is_empty() && o.ran + o.skipped == o.selected)
         }
-        Cmd::Regress { suite, seeds, seed, replay, junit, filter, jobs, inject_faults, xrand, coverage } => {
+        Cmd::Regress {
+            suite,
+            seeds,
+            seed,
+            replay,
+            junit,
+            filter,
+            jobs,
+            inject_faults,
+            xrand,
+            coverage,
+            fail_waves,
+        } => {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let opts = regress::Options {
                 suite,
@@ -487,6 +503,7 @@ fn real_main() -> anyhow::Result<bool> {
                 inject_faults,
                 xrand,
                 coverage: coverage.clone(),
+                fail_waves,
             };
             println!(
                 "pam regress --suite {} : {} cases, run seed {seed:#x}, {jobs} jobs, {}, {}",

@@ -150,6 +150,32 @@ fn regress_failures_name_the_seed_and_fail_the_run() {
 }
 
 #[test]
+fn a_failing_case_leaves_its_waveforms() {
+    let d = tmp("fail-waves");
+    let waves = d.join("waves");
+    let j = d.join("J.xml");
+    let args = ["regress", "--suite", "datapath", "--seeds", "3", "--inject-faults", "1", "--junit"];
+    let mut a: Vec<&str> = args.to_vec();
+    a.extend([j.to_str().unwrap(), "--fail-waves", waves.to_str().unwrap()]);
+    let o = pam(&a);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    let line = t.lines().find(|l| l.trim_start().starts_with("waves: ")).expect("the failure names its waveforms");
+    let dir = PathBuf::from(line.trim_start().trim_start_matches("waves: "));
+    assert!(dir.starts_with(&waves), "{t}");
+    let fst: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "fst"))
+        .filter(|e| e.metadata().is_ok_and(|m| m.len() > 0))
+        .collect();
+    assert!(!fst.is_empty(), "FST files of the failing case's models in {}", dir.display());
+    let passing = std::fs::read_dir(&waves).unwrap().count();
+    assert_eq!(passing, 1, "only the failing case is dumped");
+    assert!(std::fs::read_to_string(&j).unwrap().contains("name=\"waves\""), "the JUnit file keeps the path");
+}
+
+#[test]
 fn regress_filter_selects_cases_by_name() {
     let o = pam(&["regress", "--suite", "datapath", "--seeds", "40", "--filter", "*_L4_*"]);
     let t = text(&o);

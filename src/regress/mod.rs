@@ -40,7 +40,7 @@ use crate::golden::fp as gf;
 use crate::problem::{case_seed, label_of, Problem, ProblemSpace};
 use crate::rtl::coverage;
 use crate::rtl::fp_lab::FpLab;
-use crate::rtl::xrand;
+use crate::rtl::{waves, xrand};
 
 /// Vectors per `fp` case.
 pub const FP_VECTORS_PER_CASE: usize = 20_000;
@@ -89,6 +89,8 @@ pub struct Options {
     pub xrand: bool,
     /// Write the cover point counts of every model the run used here ([`crate::rtl::coverage`]).
     pub coverage: Option<PathBuf>,
+    /// Re-run every failing case with its models' waveforms dumped into `DIR/<case>/`.
+    pub fail_waves: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -229,6 +231,23 @@ fn run_datapath_case(units: &mut Units, seed: u64, inject_fault: bool) -> Result
     Ok(Verdict { problems, rel_err: o.rel_err_f64, properties })
 }
 
+/// Runs one case on `w`'s models (built on first use).
+fn run_case(w: &mut Worker, suite: Suite, seed: u64, inject: bool) -> Result<Verdict, SimError> {
+    match suite {
+        Suite::Fp => match w.lab.as_mut() {
+            Some(lab) => Ok(run_fp_case(lab, seed, inject)),
+            None => FpLab::new().map(|lab| run_fp_case(w.lab.insert(lab), seed, inject)),
+        },
+        Suite::Datapath => {
+            let units = w.units.get_or_insert_with(|| Units::new(datapath::DEFAULT_CLOCK_MHZ));
+            run_datapath_case(units, seed, inject)
+        }
+        Suite::Device => device_case::run(&mut w.devices, seed, inject),
+        Suite::System => system_case::run(seed, inject),
+        Suite::UnresetProbe => probe_case::run(seed, inject),
+    }
+}
+
 /// The reset seed of an X-randomised case: a function of the case seed alone, so that
 /// `--replay SEED --xrand` starts every model from the same values again.
 pub fn reset_seed_of(case_seed: u64) -> u64 {
@@ -264,19 +283,8 @@ pub fn run(opts: &Options) -> Report {
                         // Initial values are drawn when a model is built: every case builds its own.
                         w = Worker::default();
                     }
-                    let verdict: Result<Verdict, SimError> = xrand::with_reset_seed(reset_seed, || match opts.suite {
-                        Suite::Fp => match w.lab.as_mut() {
-                            Some(lab) => Ok(run_fp_case(lab, case.seed, inject)),
-                            None => FpLab::new().map(|lab| run_fp_case(w.lab.insert(lab), case.seed, inject)),
-                        },
-                        Suite::Datapath => {
-                            let units = w.units.get_or_insert_with(|| Units::new(datapath::DEFAULT_CLOCK_MHZ));
-                            run_datapath_case(units, case.seed, inject)
-                        }
-                        Suite::Device => device_case::run(&mut w.devices, case.seed, inject),
-                        Suite::System => system_case::run(case.seed, inject),
-                        Suite::UnresetProbe => probe_case::run(case.seed, inject),
-                    });
+                    let verdict =
+                        xrand::with_reset_seed(reset_seed, || run_case(&mut w, opts.suite, case.seed, inject));
                     let (passed, message, mut properties) = match verdict {
                         Ok(v) => {
                             if let Some(e) = v.rel_err {
@@ -297,12 +305,26 @@ pub fn run(opts: &Options) -> Report {
                         properties.push(("reset_seed".into(), format!("{r:#x}")));
                     }
                     if !passed {
+                        // The same case again, on fresh models that dump their waveforms.
+                        let waves = opts.fail_waves.as_ref().map(|d| {
+                            let dir = d.join(case.name.replace('/', "_"));
+                            // Its verdict is the one above; only its waveforms are wanted.
+                            let _ = waves::with_waves(&dir, || {
+                                xrand::with_reset_seed(reset_seed, || {
+                                    run_case(&mut Worker::default(), opts.suite, case.seed, inject)
+                                })
+                            });
+                            properties.push(("waves".into(), dir.display().to_string()));
+                            format!("\n     waves: {}", dir.display())
+                        });
                         let first = message.lines().next().unwrap_or("");
                         let mut out = std::io::stdout().lock();
                         let _ = writeln!(
                             out,
-                            "FAIL {} seed={:#x}{reset_note}: {first}\n     replay: {replay}",
-                            case.name, case.seed
+                            "FAIL {} seed={:#x}{reset_note}: {first}\n     replay: {replay}{}",
+                            case.name,
+                            case.seed,
+                            waves.unwrap_or_default()
                         );
                     }
                     let r = CaseResult {

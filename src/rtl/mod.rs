@@ -13,6 +13,7 @@ pub mod fp_lab;
 pub mod model;
 pub mod pu;
 pub mod ru;
+pub mod waves;
 pub mod xrand;
 
 /// Version text of the Verilator the models were built with.

@@ -102,7 +102,7 @@ unsafe impl Send for VModel {}
 impl VModel {
     /// Creates an instance of `top` clocked by its `clk_i` port at `clock_mhz`, its variables
     /// starting as the thread's X-randomisation scope says ([`xrand::with_reset_seed`]; zeros
-    /// outside one).
+    /// outside one), dumping waveforms inside a [`super::waves::with_waves`] scope.
     pub fn new(top: Top, clock_mhz: f64) -> Result<Self, SimError> {
         Self::with_x_init(top, clock_mhz, xrand::next())
     }
@@ -142,6 +142,9 @@ impl VModel {
             cycles: 0,
         };
         m.clk = m.port("clk_i")?;
+        if let Some(path) = super::waves::next(top.name) {
+            m.trace_open(&path)?;
+        }
         Ok(m)
     }
 
