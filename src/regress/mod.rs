@@ -262,10 +262,7 @@ fn replay_command(suite: Suite, seed: u64, xrand: bool) -> String {
 pub fn run(opts: &Options) -> Report {
     let started = Instant::now();
     let cases = list_cases(opts);
-    let collecting = match &opts.coverage {
-        Some(_) => Some(coverage::start()),
-        None => None,
-    };
+    let collecting = opts.coverage.as_ref().map(|_| coverage::start());
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; cases.len()]);
     let max_err = Mutex::new(0.0f64);
