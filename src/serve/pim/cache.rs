@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::PimError;
 
 /// Bumped whenever what is measured or how it is stored changes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// FNV-1a (64 bit): stable across builds and toolchains (file names and seeds depend on it).
 pub fn fnv64(bytes: &[u8]) -> u64 {

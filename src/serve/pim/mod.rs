@@ -65,7 +65,12 @@
 //!   term and `busiest_pu` does not change it.
 //! * **Sparse loads** ([`TierTiming::device_ps_sparse`]): `n` drawn at random among `s`
 //!   stored token-vectors touch, in expectation, `1 - (1 - n/s)^k` of the stored slots /
-//!   rows / pages of `k` tokens each, instead of packing into the fewest.
+//!   rows / pages of `k` tokens each, instead of packing into the fewest. On flash the draw
+//!   also loads the dies unevenly, and the slowest channel is set by its busiest die: a
+//!   sparse flash load takes the expected maximum over the device's dies of the pages (and
+//!   tokens) each must read, and over its channels of the tokens each bus carries
+//!   ([`model::expected_max`]). With only the mean pages per die, the Verilated `ssd-s`
+//!   (2 dies a channel, read-bound) under pam ran 15% longer than predicted.
 //! * **Merges.** A Verilated device merges in a pipeline (every first-level RU merges its
 //!   PUs' partials, then one device RU merges theirs, query after query, the levels
 //!   overlapping); the fit takes that pipeline, computed from the RU fit, out of every run,

@@ -119,23 +119,150 @@ impl Geometry {
                 // page after page; every page is read cold (a tR: the other layers and heads
                 // of a step have used the page registers since).
                 let n_ch = ceil_div(n, channels);
-                let packed_pages = ceil_div(ceil_div(n_ch, dies), per_page);
-                let s_pages = stored.map_or(0, |s| ceil_div(ceil_div(ceil_div(s, channels), dies), per_page));
-                let pages = touched(packed_pages, s_pages, per_page).max(1.0);
-                let per_page_ns = (n_ch as f64 / dies.min(n_ch.max(1)) as f64 / pages) * token_ns;
+                let pipeline = match stored {
+                    None => {
+                        let dies = dies.min(n_ch.max(1));
+                        let pages = ceil_div(ceil_div(n_ch, dies), per_page).max(1);
+                        let per_page_ns = n_ch as f64 / dies as f64 / pages as f64 * token_ns;
+                        channel_pipeline_ns(dies, pages, per_page_ns, t_r_ns)
+                    }
+                    Some(s) => sparse_flash_ns(channels, dies, per_page, t_r_ns, token_ns, n, s),
+                };
                 // The PU folds a token in 16 clocks while the bus takes hundreds of ns to bring
                 // it: flash time has no PU term (its feature is 0, its coefficient 0).
                 let _ = busiest;
-                [
-                    1.0,
-                    channel_pipeline_ns(dies.min(n_ch.max(1)), pages.ceil() as u64, per_page_ns, t_r_ns),
-                    n_ch as f64,
-                    0.0,
-                    gm1,
-                ]
+                [1.0, pipeline, n_ch as f64, 0.0, gm1]
             }
         }
     }
+}
+
+/// The expected time (ns) of the slowest flash channel when `n` token-vectors are drawn at
+/// random among `s` packed ones (sparse attention). Random draws load the dies unevenly, and
+/// the slowest channel is the one with the busiest die (it reads one page after another: a
+/// tR and a transfer each) or the most tokens on its bus, so the expected pipeline of evenly
+/// loaded dies (the mean pages per die) is a lower bound the unevenness lifts. The bounds,
+/// each in expectation over the device's dies (channels):
+/// * the busiest die's pages, each a tR and its share of the transfers, its last page
+///   waiting for the other dies' transfers of that round;
+/// * the die with the most tokens: the mean pages' tRs, its tokens on the bus;
+/// * the channel with the most tokens: one tR, then its tokens back to back on the bus.
+///
+/// The maxima are the expected maxima of binomials over the dies ([`expected_max`]); `pam
+/// serve --rtl-check` compares them with the Verilated SSD.
+fn sparse_flash_ns(channels: u64, dies: u64, per_page: u64, t_r_ns: f64, token_ns: f64, n: u64, s: u64) -> f64 {
+    let f = (n as f64 / s.max(1) as f64).min(1.0);
+    let dies = dies.min(ceil_div(s, channels)).max(1);
+    let per_die = s as f64 / (channels * dies) as f64;
+    // A die's stored pages: `full` full ones and maybe one holding `rest` tokens; a page of k
+    // tokens holds an attended one with probability 1 - (1 - f)^k.
+    let full = (per_die / per_page as f64).floor();
+    let rest = per_die - full * per_page as f64;
+    let touched = |k: f64| 1.0 - (1.0 - f).powf(k);
+    let (q, q_rest) = (touched(per_page as f64), touched(rest));
+    let mean_pages = (full * q + q_rest).max(1e-9);
+    let page_ns = ceil_div(n, channels) as f64 / dies as f64 / mean_pages * token_ns;
+    let even = {
+        let lo = mean_pages.floor();
+        let at = |r: f64| channel_pipeline_ns(dies, r as u64, page_ns, t_r_ns);
+        at(lo) + (mean_pages - lo) * (at(lo + 1.0) - at(lo))
+    };
+    let count = channels * dies;
+    let busiest_die_pages = expected_max(full as u64, q, q_rest, count).max(1.0);
+    let by_pages = busiest_die_pages * (t_r_ns + page_ns) + (dies - 1) as f64 * page_ns;
+    let busiest_die_tokens = expected_max(per_die.floor() as u64, f, 0.0, count);
+    let by_die_tokens = mean_pages * t_r_ns + busiest_die_tokens * token_ns + (dies - 1) as f64 * page_ns;
+    let busiest_channel_tokens = expected_max((s as f64 / channels as f64).floor() as u64, f, 0.0, channels);
+    let by_bus = t_r_ns + busiest_channel_tokens * token_ns;
+    even.max(by_pages).max(by_die_tokens).max(by_bus)
+}
+
+/// E[max of `count` independent X + Y], X ~ Binomial(m, q), Y ~ Bernoulli(extra): exactly,
+/// over the binomial's range of +-12 standard deviations; past 20 of them (the full-size
+/// devices) by the normal approximation, which is then within a fraction of one.
+pub fn expected_max(m: u64, q: f64, extra: f64, count: u64) -> f64 {
+    let (q, extra) = (q.clamp(0.0, 1.0), extra.clamp(0.0, 1.0));
+    let (mean, sd) = (m as f64 * q, (m as f64 * q * (1.0 - q)).sqrt());
+    if count <= 1 {
+        return mean + extra;
+    }
+    if sd > 20.0 {
+        let sd_all = (sd * sd + extra * (1.0 - extra)).sqrt();
+        return mean + extra + sd_all * expected_max_normal(count);
+    }
+    // The binomial's pmf over [lo, hi], beyond which it holds less than 1e-30.
+    let lo = (mean - 12.0 * sd - 1.0).floor().max(0.0) as u64;
+    let hi = ((mean + 12.0 * sd + 1.0).ceil() as u64).min(m);
+    let mut pmf = Vec::with_capacity((hi - lo + 1) as usize);
+    if q <= 0.0 || q >= 1.0 {
+        pmf.extend((lo..=hi).map(|k| f64::from(u8::from(k == if q <= 0.0 { 0 } else { m }))));
+    } else {
+        let (lq, lp) = (q.ln(), (1.0 - q).ln());
+        pmf.extend((lo..=hi).map(|k| (ln_choose(m, k) + k as f64 * lq + (m - k) as f64 * lp).exp()));
+    }
+    let mut cdf = Vec::with_capacity(pmf.len());
+    let mut acc = 0.0;
+    for p in pmf {
+        acc += p;
+        cdf.push(acc.min(1.0));
+    }
+    // F of X + Y at k, for k in lo..=hi + 1.
+    let at = |k: u64| -> f64 {
+        let fx = |j: u64| if j < lo { 0.0 } else { cdf.get((j - lo) as usize).copied().unwrap_or(1.0) };
+        extra * if k == 0 { 0.0 } else { fx(k - 1) } + (1.0 - extra) * fx(k)
+    };
+    // E[max] = sum over k >= 0 of P(max > k); every k below lo has P = 1.
+    lo as f64 + (lo..=hi + 1).map(|k| 1.0 - at(k).powf(count as f64)).sum::<f64>()
+}
+
+/// E[max of `count` independent standard normals], by the trapezoid rule over [-9, 9].
+fn expected_max_normal(count: u64) -> f64 {
+    const STEP: f64 = 0.005;
+    let nf = count as f64;
+    let cdf_n = |x: f64| (0.5 * erfc(-x / std::f64::consts::SQRT_2)).powf(nf);
+    // E[max] = integral over x > 0 of (1 - F^n) - integral over x < 0 of F^n.
+    let steps = (9.0 / STEP) as usize;
+    let mut sum = 0.0;
+    for i in 0..=steps {
+        let x = i as f64 * STEP;
+        let w = if i == 0 || i == steps { 0.5 } else { 1.0 };
+        sum += w * ((1.0 - cdf_n(x)) - cdf_n(-x));
+    }
+    sum * STEP
+}
+
+/// The complementary error function (Numerical Recipes' Chebyshev fit, relative error below
+/// 1.2e-7).
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+/// ln(m choose k).
+fn ln_choose(m: u64, k: u64) -> f64 {
+    ln_factorial(m) - ln_factorial(k) - ln_factorial(m - k)
+}
+
+/// ln(n!): summed up to 256, Stirling's series beyond (error below 1e-12 there).
+fn ln_factorial(n: u64) -> f64 {
+    if n < 256 {
+        return (2..=n).map(|i| (i as f64).ln()).sum();
+    }
+    let x = n as f64;
+    x * x.ln() - x + 0.5 * (2.0 * std::f64::consts::PI * x).ln() + 1.0 / (12.0 * x) - 1.0 / (360.0 * x * x * x)
 }
 
 /// Time (ns) a flash channel takes to stream `rounds` pages from each of `dies` dies, each
@@ -299,6 +426,50 @@ mod tests {
         assert_eq!(t, 20.0 * 31_000.0 + 1_000.0);
         // Long runs extrapolate the steady state exactly.
         assert_eq!(channel_pipeline_ns(2, 1000, 1_000.0, 30_000.0), 1000.0 * 31_000.0 + 1_000.0);
+    }
+
+    #[test]
+    fn expected_maxima_of_binomials() {
+        let close = |a: f64, b: f64, tol: f64| assert!((a - b).abs() <= tol, "{a} vs {b}");
+        // One draw: the mean; a Bernoulli over n draws: 1 - (1 - q)^n.
+        close(expected_max(40, 0.3, 0.5, 1), 12.5, 1e-12);
+        close(expected_max(1, 0.5, 0.0, 3), 1.0 - 0.125, 1e-12);
+        close(expected_max(0, 0.5, 0.25, 2), 1.0 - 0.75 * 0.75, 1e-12);
+        // Two standard normals: 1 / sqrt(pi).
+        close(expected_max_normal(2), 1.0 / std::f64::consts::PI.sqrt(), 1e-6);
+        // Degenerate binomials have no spread.
+        close(expected_max(30, 1.0, 0.0, 8), 30.0, 1e-12);
+        close(expected_max(30, 0.0, 0.0, 8), 0.0, 1e-12);
+        // The exact sum and the normal approximation meet where they switch (sd 20).
+        let (m, q) = (1600, 0.5);
+        let exact = expected_max(m, q, 0.0, 32);
+        close(exact, 800.0 + 20.0 * expected_max_normal(32), 0.3);
+        // Against counting: 4 dies of Binomial(3, 0.5), every outcome enumerated.
+        let mut brute = 0.0;
+        for bits in 0u32..1 << 12 {
+            let dies = (0..4).map(|d| (bits >> (3 * d) & 7).count_ones()).max().unwrap_or(0);
+            brute += f64::from(dies) / 4096.0;
+        }
+        close(expected_max(3, 0.5, 0.0, 4), brute, 1e-12);
+    }
+
+    #[test]
+    fn sparse_flash_is_lifted_by_the_busiest_die() {
+        // ssd-s: 4 channels x 2 dies, 32 tokens a page, read-bound.
+        let g = Geometry::Flash {
+            channels: 4,
+            dies: 2,
+            per_page: 32,
+            pus_per_channel: 4,
+            t_r_ns: 30_000.0,
+            token_ns: 240.0,
+        };
+        // Every stored token attended: the packed pipeline.
+        assert_eq!(g.features(2048, 0, Some(2048), 1)[1], g.features(2048, 0, None, 1)[1]);
+        // 80 of 2000 touch about 5.8 of a die's 8 pages; the busiest of the 8 dies reads 7 or 8
+        // (what the Verilated ssd-s measured: 183 to 244 us).
+        let t = g.features(80, 0, Some(2000), 1)[1];
+        assert!(t > 7.0 * 30_000.0 && t < 8.0 * 31_000.0, "{t}");
     }
 
     #[test]

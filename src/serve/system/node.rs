@@ -411,8 +411,11 @@ impl<'a> ServingNode<'a> {
         let busiest_pu = if self.kind.mapping() {
             busiest.div_ceil(pus)
         } else {
+            // Placed without the mapping, a PU gets its tokens at random: the expected busiest
+            // of `pus` bins, but no more than a PU holds (a full device is balanced).
             let mu = busiest as f64 / pus as f64;
-            ((mu + (2.0 * mu * (pus as f64).ln()).sqrt()).ceil() as u64).clamp(busiest.div_ceil(pus), busiest)
+            let random = (mu + (2.0 * mu * (pus as f64).ln()).sqrt()).ceil() as u64;
+            random.min(tt.capacity().div_ceil(pus)).clamp(busiest.div_ceil(pus), busiest)
         };
         let load = TierLoad { token_vectors: busiest, busiest_pu, group };
         // Sparse attention draws its positions among those stored: they touch more rows
