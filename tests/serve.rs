@@ -319,10 +319,11 @@ fn with_every_tiers_rtl_in_the_loop_the_decisions_are_the_same_and_the_times_clo
     let c = &checks[0];
     assert!(c.same_decisions, "the RTL's times changed a decision");
     assert!(c.rtl_runs > 0 && c.tiers.len() == 4, "{} runs, {:?}", c.rtl_runs, c.tiers);
-    // The figure itself is the benchmark's (`pam serve ... --rtl-check` prints it); here the two
-    // paths must time the same loads: every tier within 25%.
+    // The summed attention within the 2% the command reports against; each tier, over its few
+    // loads here (a DRAM run that meets a refresh takes tRFC longer), within 5%.
+    assert!((c.ratio() - 1.0).abs() <= pam::serve::command::RTL_TOLERANCE, "ratio {}", c.ratio());
     for (t, fast, rtl) in &c.tiers {
-        assert!(*rtl > 0.0 && (fast / rtl - 1.0).abs() < 0.25, "{t}: {fast} vs {rtl}");
+        assert!(*rtl > 0.0 && (fast / rtl - 1.0).abs() < 0.05, "{t}: {fast} vs {rtl}");
     }
     // A node of full-size tiers cannot have its RTL in the loop.
     let full = scenario(&dir, "full", &format!("{NODE}  workload: {{synthetic: {{requests: 2, arrivals: {{kind: offline}}, lengths: {{kind: independent, prompt: {{kind: fixed, tokens: 10}}, output: {{kind: fixed, tokens: 2}}}}}}}}\n  systems: [pam]\n  slo: {{tpot_ms: 150}}\n")).expect("valid");
