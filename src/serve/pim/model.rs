@@ -215,8 +215,21 @@ pub fn expected_max(m: u64, q: f64, extra: f64, count: u64) -> f64 {
     lo as f64 + (lo..=hi + 1).map(|k| 1.0 - at(k).powf(count as f64)).sum::<f64>()
 }
 
-/// E[max of `count` independent standard normals], by the trapezoid rule over [-9, 9].
+/// E[max of `count` independent standard normals], by the trapezoid rule over [-9, 9]; a
+/// serving run asks for the same few counts (the dies and channels of its SSDs) every step.
 fn expected_max_normal(count: u64) -> f64 {
+    thread_local! {
+        static KNOWN: std::cell::RefCell<std::collections::HashMap<u64, f64>> = Default::default();
+    }
+    if let Some(e) = KNOWN.with(|k| k.borrow().get(&count).copied()) {
+        return e;
+    }
+    let e = integrate_max_normal(count);
+    KNOWN.with(|k| k.borrow_mut().insert(count, e));
+    e
+}
+
+fn integrate_max_normal(count: u64) -> f64 {
     const STEP: f64 = 0.005;
     let nf = count as f64;
     let cdf_n = |x: f64| (0.5 * erfc(-x / std::f64::consts::SQRT_2)).powf(nf);
