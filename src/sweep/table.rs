@@ -4,7 +4,7 @@
 //! the same rows flattened. Nothing in a row depends on the host (no wall time), so a sweep
 //! run locally and the same sweep run as a Slurm array merge into identical tables.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -122,4 +122,91 @@ pub struct Results {
     pub file: String,
     pub points: usize,
     pub rows: Vec<Row>,
+}
+
+/// A column of the flat table: its header and how a row shows in it.
+pub type Column = (&'static str, fn(&Row) -> String);
+
+/// An optional cell: empty when absent.
+pub fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The fixed columns of the flat table (`results.csv`, the report's `tables/points.csv`).
+pub const COLUMNS: [Column; 42] = [
+    ("sweep", |r| r.sweep.clone()),
+    ("part", |r| r.part.clone()),
+    ("point", |r| r.point.clone()),
+    ("index", |r| r.index.to_string()),
+    ("commit", |r| r.commit.clone()),
+    ("seed", |r| r.seed.to_string()),
+    ("figures", |r| r.figures.iter().map(|f| f.name()).collect::<Vec<_>>().join(";")),
+    ("model", |r| r.model.clone()),
+    ("trace", |r| r.trace.clone()),
+    ("tp", |r| r.tp.to_string()),
+    ("pp", |r| r.pp.to_string()),
+    ("nodes", |r| r.nodes.to_string()),
+    ("slo_tpot_ms", |r| r.slo_tpot_ms.to_string()),
+    ("drift", |r| r.drift.to_string()),
+    ("system", |r| r.system.clone()),
+    ("batch", |r| opt(r.batch)),
+    ("peak_load_kind", |r| opt(r.peak.as_ref().map(|p| p.load_kind.clone()))),
+    ("peak_load", |r| opt(r.peak.as_ref().map(|p| p.load))),
+    ("peak_met", |r| opt(r.peak.as_ref().map(|p| p.met))),
+    ("peak_saturated", |r| opt(r.peak.as_ref().map(|p| p.saturated))),
+    ("peak_probes", |r| opt(r.peak.as_ref().map(|p| p.probes))),
+    ("requests", |r| r.requests.to_string()),
+    ("finished", |r| r.finished.to_string()),
+    ("output_tokens_per_s", |r| r.output_tokens_per_s.to_string()),
+    ("requests_per_s", |r| r.requests_per_s.to_string()),
+    ("ttft_mean_s", |r| r.ttft_mean_s.to_string()),
+    ("ttft_p50_s", |r| r.ttft_p50_s.to_string()),
+    ("ttft_p90_s", |r| r.ttft_p90_s.to_string()),
+    ("ttft_p99_s", |r| r.ttft_p99_s.to_string()),
+    ("tpot_mean_s", |r| r.tpot_mean_s.to_string()),
+    ("tpot_p50_s", |r| r.tpot_p50_s.to_string()),
+    ("tpot_p90_s", |r| r.tpot_p90_s.to_string()),
+    ("tpot_p99_s", |r| r.tpot_p99_s.to_string()),
+    ("latency_mean_s", |r| r.latency_mean_s.to_string()),
+    ("latency_p90_s", |r| r.latency_p90_s.to_string()),
+    ("slo_attainment", |r| r.slo_attainment.to_string()),
+    ("goodput_tokens_per_s", |r| r.goodput_tokens_per_s.to_string()),
+    ("preemptions", |r| r.preemptions.to_string()),
+    ("max_running", |r| r.max_running.to_string()),
+    ("out_of_memory", |r| r.out_of_memory.to_string()),
+    ("migrated_per_step", |r| r.migrated_per_step.to_string()),
+    ("joules_per_output_token", |r| r.joules_per_output_token.to_string()),
+];
+
+/// `rows` flattened to CSV: the [`COLUMNS`], then `value:<field>`, `J:<component>` and
+/// `util:<tier>` over the union of every row's keys.
+pub fn csv_text(rows: &[Row]) -> Result<String, csv::Error> {
+    let values: BTreeSet<&String> = rows.iter().flat_map(|r| r.values.keys()).collect();
+    let joules: BTreeSet<&String> = rows.iter().flat_map(|r| r.joules_by_component.keys()).collect();
+    let util: BTreeSet<&String> = rows.iter().flat_map(|r| r.util.keys()).collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header: Vec<String> = COLUMNS
+        .iter()
+        .map(|c| c.0.to_string())
+        .chain(values.iter().map(|v| format!("value:{v}")))
+        .chain(joules.iter().map(|j| format!("J:{j}")))
+        .chain(util.iter().map(|u| format!("util:{u}")))
+        .collect();
+    w.write_record(&header)?;
+    for r in rows {
+        let cells: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| (c.1)(r))
+            .chain(values.iter().map(|v| match r.values.get(*v) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            }))
+            .chain(joules.iter().map(|j| opt(r.joules_by_component.get(*j))))
+            .chain(util.iter().map(|u| opt(r.util.get(*u))))
+            .collect();
+        w.write_record(&cells)?;
+    }
+    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

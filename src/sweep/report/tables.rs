@@ -3,12 +3,11 @@
 //! value (`value:<field>`), energy component (`J:<component>`) and tier (`util:<tier>`) that
 //! any row has.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::figures::{num, Chart};
 use crate::serve::report::ReportError;
-use crate::sweep::table::{Results, Row};
+use crate::sweep::table::{self, opt, Column, Results};
 
 /// The columns of a figure's table.
 pub const FIGURE_COLUMNS: [&str; 11] =
@@ -58,58 +57,6 @@ pub fn write_figure(chart: &Chart, path: &Path) -> Result<usize, ReportError> {
     Ok(lines)
 }
 
-/// A column of the points table: its header and how a row shows in it.
-type Column = (&'static str, fn(&Row) -> String);
-
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// The fixed columns of `points.csv`, in order.
-pub const POINT_COLUMNS: [Column; 41] = [
-    ("sweep", |r| r.sweep.clone()),
-    ("part", |r| r.part.clone()),
-    ("point", |r| r.point.clone()),
-    ("index", |r| r.index.to_string()),
-    ("commit", |r| r.commit.clone()),
-    ("seed", |r| r.seed.to_string()),
-    ("figures", |r| r.figures.iter().map(|f| f.name()).collect::<Vec<_>>().join(";")),
-    ("model", |r| r.model.clone()),
-    ("trace", |r| r.trace.clone()),
-    ("tp", |r| r.tp.to_string()),
-    ("pp", |r| r.pp.to_string()),
-    ("nodes", |r| r.nodes.to_string()),
-    ("slo_tpot_ms", |r| r.slo_tpot_ms.to_string()),
-    ("drift", |r| r.drift.to_string()),
-    ("system", |r| r.system.clone()),
-    ("batch", |r| opt(r.batch)),
-    ("peak_load_kind", |r| opt(r.peak.as_ref().map(|p| p.load_kind.clone()))),
-    ("peak_load", |r| opt(r.peak.as_ref().map(|p| p.load))),
-    ("peak_met", |r| opt(r.peak.as_ref().map(|p| p.met))),
-    ("peak_probes", |r| opt(r.peak.as_ref().map(|p| p.probes))),
-    ("requests", |r| r.requests.to_string()),
-    ("finished", |r| r.finished.to_string()),
-    ("output_tokens_per_s", |r| r.output_tokens_per_s.to_string()),
-    ("requests_per_s", |r| r.requests_per_s.to_string()),
-    ("ttft_mean_s", |r| r.ttft_mean_s.to_string()),
-    ("ttft_p50_s", |r| r.ttft_p50_s.to_string()),
-    ("ttft_p90_s", |r| r.ttft_p90_s.to_string()),
-    ("ttft_p99_s", |r| r.ttft_p99_s.to_string()),
-    ("tpot_mean_s", |r| r.tpot_mean_s.to_string()),
-    ("tpot_p50_s", |r| r.tpot_p50_s.to_string()),
-    ("tpot_p90_s", |r| r.tpot_p90_s.to_string()),
-    ("tpot_p99_s", |r| r.tpot_p99_s.to_string()),
-    ("latency_mean_s", |r| r.latency_mean_s.to_string()),
-    ("latency_p90_s", |r| r.latency_p90_s.to_string()),
-    ("slo_attainment", |r| r.slo_attainment.to_string()),
-    ("goodput_tokens_per_s", |r| r.goodput_tokens_per_s.to_string()),
-    ("preemptions", |r| r.preemptions.to_string()),
-    ("max_running", |r| r.max_running.to_string()),
-    ("out_of_memory", |r| r.out_of_memory.to_string()),
-    ("migrated_per_step", |r| r.migrated_per_step.to_string()),
-    ("joules_per_output_token", |r| r.joules_per_output_token.to_string()),
-];
-
 /// The columns of the page's table of every point: fewer, rounded for reading.
 pub const PAGE_COLUMNS: [Column; 18] = [
     ("point", |r| r.point.clone()),
@@ -134,34 +81,9 @@ pub const PAGE_COLUMNS: [Column; 18] = [
     ("commit", |r| r.commit.clone()),
 ];
 
-/// Writes every row of `results`; returns how many.
+/// Writes every row of the sweep, flattened as `results.csv` is ([`table::csv_text`]).
 pub fn write_points(results: &Results, path: &Path) -> Result<usize, ReportError> {
-    let values: BTreeSet<&String> = results.rows.iter().flat_map(|r| r.values.keys()).collect();
-    let joules: BTreeSet<&String> = results.rows.iter().flat_map(|r| r.joules_by_component.keys()).collect();
-    let util: BTreeSet<&String> = results.rows.iter().flat_map(|r| r.util.keys()).collect();
-    let mut w = writer(path)?;
-    let header: Vec<String> = POINT_COLUMNS
-        .iter()
-        .map(|c| c.0.to_string())
-        .chain(values.iter().map(|v| format!("value:{v}")))
-        .chain(joules.iter().map(|j| format!("J:{j}")))
-        .chain(util.iter().map(|u| format!("util:{u}")))
-        .collect();
-    w.write_record(&header).map_err(row_err(path))?;
-    for r in &results.rows {
-        let cells: Vec<String> = POINT_COLUMNS
-            .iter()
-            .map(|c| (c.1)(r))
-            .chain(values.iter().map(|v| match r.values.get(*v) {
-                Some(serde_json::Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-                None => String::new(),
-            }))
-            .chain(joules.iter().map(|j| opt(r.joules_by_component.get(*j))))
-            .chain(util.iter().map(|u| opt(r.util.get(*u))))
-            .collect();
-        w.write_record(&cells).map_err(row_err(path))?;
-    }
-    w.flush().map_err(|e| ReportError::write(path, e))?;
+    let text = table::csv_text(&results.rows).map_err(row_err(path))?;
+    std::fs::write(path, text).map_err(|e| ReportError::write(path, e))?;
     Ok(results.rows.len())
 }
