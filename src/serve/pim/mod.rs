@@ -166,6 +166,8 @@ pub struct TierTiming {
     fitted: Geometry,
     geometry: Geometry,
     dim: usize,
+    /// Token-vectors one device holds at `dim` (asked every step; a placer is built to know).
+    capacity: u64,
     pub calibration: TierCalibration,
     /// Loaded from the disk cache rather than measured by this call.
     pub cached: bool,
@@ -231,7 +233,7 @@ impl TierTiming {
 
     /// Token-vectors one device holds at this head dimension.
     pub fn capacity(&self) -> u64 {
-        self.preset.device_capacity(self.dim).map_or(0, |c| c as u64)
+        self.capacity
     }
 
     /// Token-vectors per second of the whole node's tier attending full devices for `group`
@@ -333,7 +335,8 @@ impl PimTiming {
             };
             firsts.push(first.clone());
             let geometry = if at.name() == preset.name() { geometry } else { geo(&at)? };
-            out.push(TierTiming { preset: at, fitted, geometry, dim, calibration, cached, cache_file: file });
+            let capacity = at.device_capacity(dim).map_or(0, |c| c as u64);
+            out.push(TierTiming { preset: at, fitted, geometry, dim, capacity, calibration, cached, cache_file: file });
         }
         let mut migrations = Vec::new();
         for (i, src) in firsts.iter().enumerate() {
