@@ -140,8 +140,11 @@ fn past_the_hbm_pool_offloading_streams_attacc_waits_and_pam_migrates() {
         attacc.node.tiers.len() == 1
             && attacc.node.tiers["hbm"].peak_positions <= attacc.node.tiers["hbm"].capacity_positions
     );
-    let most_running = |r: &SystemResult| r.run.iterations.iter().map(|i| i.running).max().unwrap_or(0);
-    assert!(most_running(attacc) < most_running(pam), "{} vs {}", most_running(attacc), most_running(pam));
+    assert!(attacc.max_running() < pam.max_running(), "{} vs {}", attacc.max_running(), pam.max_running());
+    // ... and says so, where pam, whose KV spills to DDR, held the whole batch.
+    let limit = attacc.kv_limit().expect("attacc reports what it could not hold");
+    assert!(limit.contains(&format!("at most {} of 1024 requests", attacc.max_running())), "{limit}");
+    assert_eq!(pam.kv_limit(), None);
     // PAM's scheduler moves important positions into HBM; LS-PIM's placement is static.
     assert!(pam.node.migrated_positions > 0 && lspim.node.migrated_positions == 0);
     assert!(

@@ -144,6 +144,9 @@ pub fn serve(s: &Serving, o: &ServeOptions) -> Result<Vec<SystemResult>, ServeEr
                 o.out.join(r.dir_name()).display()
             );
             println!("  {:<22} {}", "", r.node.numerics.line());
+            if let Some(limit) = r.kv_limit() {
+                println!("  {:<22} {limit}", "");
+            }
             results.push(r);
         }
         if o.peak {

@@ -70,6 +70,34 @@ impl SystemResult {
             None => self.label.clone(),
         }
     }
+
+    /// Most requests running at once.
+    pub fn max_running(&self) -> u32 {
+        self.run.iterations.iter().map(|i| i.running).max().unwrap_or(0)
+    }
+
+    /// The KV pool was (nearly) full while requests waited: the node could not hold the load.
+    pub fn kv_full(&self) -> bool {
+        let full = 0.98 * self.run.num_blocks as f64;
+        self.run.iterations.iter().any(|i| i.waiting > 0 && i.kv_blocks_used as f64 >= full)
+    }
+
+    /// What the node could not hold, when it could not: how many requests its KV pool held at
+    /// once, and how many of those it preempted (a system whose KV must fit one tier, AttAcc,
+    /// serves a large batch this way instead of failing).
+    pub fn kv_limit(&self) -> Option<String> {
+        let preempted = self.summary.engine.preemptions;
+        if !self.kv_full() && preempted == 0 {
+            return None;
+        }
+        Some(format!(
+            "KV pool full ({} blocks of {} positions): at most {} of {} requests held at once, the others waited; {preempted} preemptions by recompute",
+            self.run.num_blocks,
+            self.run.config.block_size,
+            self.max_running(),
+            self.run.requests.len()
+        ))
+    }
 }
 
 /// The GPU time backend of a serving section.

@@ -36,11 +36,7 @@ struct RunFigures {
 
 impl RunFigures {
     fn of(r: &SystemResult) -> RunFigures {
-        let its = &r.run.iterations;
-        let max_running = its.iter().map(|i| i.running).max().unwrap_or(0);
-        let full = 0.98 * r.run.num_blocks as f64;
-        let kv_full = its.iter().any(|i| i.waiting > 0 && i.kv_blocks_used as f64 >= full);
-        RunFigures { summary: r.summary.clone(), max_running, kv_full }
+        RunFigures { summary: r.summary.clone(), max_running: r.max_running(), kv_full: r.kv_full() }
     }
 }
 
